@@ -1,0 +1,158 @@
+import type { WorkloadSpec } from '@segtune/space';
+import type { Executor, TrialOutcome } from './executor';
+import { Rng } from './rng';
+import type { Study } from './study';
+import type { Trial } from './trial';
+
+export interface ControllerOptions {
+  study: Study;
+  executor: Executor;
+  workload: WorkloadSpec;
+  spaceDir: string;
+  /** Total trials the study may hold (all workers together); unlimited when absent. */
+  maxTrials?: number;
+  /** Wall-clock limit for starting new trials, from `run()`; running trials finish. */
+  timeoutMs?: number;
+  /** Most trials at once; defaults to the executor's capacity. */
+  concurrency?: number;
+  /** Per-trial time limit, enforced by the executor. */
+  trialTimeoutMs?: number;
+  backend?: string;
+  artifactRoot?: string;
+  /** Aborted: start no new trials; running ones finish. */
+  stopSignal?: AbortSignal;
+  /** Aborted: running trials are stopped and marked failed (`interrupted`). */
+  abortSignal?: AbortSignal;
+  /** Heartbeat period for running trials. */
+  heartbeatMs?: number;
+  onTrialStarted?(trial: Trial): void;
+  onTrialFinished?(trial: Trial): void;
+  /** A trial the controller could not ask for (sampler error): reported, the study goes on. */
+  onError?(error: Error): void;
+  /** Defaults to Date.now; tests may pass a virtual clock. */
+  now?: () => number;
+}
+
+export type StopReason = 'trials' | 'timeout' | 'interrupted' | 'exhausted';
+
+export interface ControllerResult {
+  started: number;
+  finished: Trial[];
+  stoppedBy: StopReason;
+  elapsedMs: number;
+}
+
+/**
+ * The loop every search and every worker runs: keep up to `concurrency` trials in flight, ask
+ * the study for the next one when a slot frees, route reports to the scheduler, tell outcomes.
+ */
+export async function runController(options: ControllerOptions): Promise<ControllerResult> {
+  const { study, executor } = options;
+  const now = options.now ?? Date.now;
+  const start = now();
+  const concurrency = Math.max(1, options.concurrency ?? executor.capacity);
+  const inFlight = new Map<number, Promise<void>>();
+  const finished: Trial[] = [];
+  let started = 0;
+  let stoppedBy: StopReason | undefined;
+  let consecutiveAskErrors = 0;
+
+  const heartbeat = setInterval(() => {
+    const ids = [...inFlight.keys()];
+    if (ids.length) study.storage.heartbeat(ids).catch(() => undefined);
+  }, options.heartbeatMs ?? 5_000);
+  heartbeat.unref?.();
+
+  const canStart = (): boolean => {
+    if (options.stopSignal?.aborted || options.abortSignal?.aborted) {
+      stoppedBy ??= 'interrupted';
+      return false;
+    }
+    if (options.timeoutMs !== undefined && now() - start >= options.timeoutMs) {
+      stoppedBy ??= 'timeout';
+      return false;
+    }
+    return true;
+  };
+
+  const launch = (trial: Trial): void => {
+    started++;
+    options.onTrialStarted?.(trial);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    options.abortSignal?.addEventListener('abort', onAbort, { once: true });
+    const run = executor
+      .run(
+        {
+          trialId: trial.id,
+          trialNumber: trial.number,
+          params: trial.params,
+          workload: options.workload,
+          spaceDir: options.spaceDir,
+          objectiveNames: study.objectiveNames,
+          budget: study.budget,
+          seed: Rng.derive(study.record.seed, 'trial', trial.number).next32(),
+          timeoutMs: options.trialTimeoutMs,
+          backend: options.backend,
+          artifactDir: options.artifactRoot ? `${options.artifactRoot}/trial-${trial.number}` : undefined,
+        },
+        {
+          onReport: (step, values) => study.report(trial, step, values),
+          signal: controller.signal,
+          onStart: (attrs) => {
+            study.storage.updateTrialAttrs(trial.id, attrs).catch(() => undefined);
+          },
+        },
+      )
+      .catch((e: Error): TrialOutcome => ({ state: 'failed', reason: 'crash', error: `executor error: ${e.message}`, attrs: {} }))
+      .then(async (outcome) => {
+        options.abortSignal?.removeEventListener('abort', onAbort);
+        const done = await study.tell(
+          trial,
+          outcome.state === 'complete'
+            ? { state: 'complete', metrics: outcome.metrics, attrs: outcome.attrs }
+            : outcome.state === 'pruned'
+              ? { state: 'pruned', attrs: outcome.attrs }
+              : { state: 'failed', reason: outcome.reason, error: outcome.error, attrs: outcome.attrs },
+        );
+        finished.push(done);
+        options.onTrialFinished?.(done);
+      })
+      .catch((e: Error) => {
+        // The trial was finished elsewhere (a stale-trial sweep, say): recorded, not fatal.
+        options.onError?.(e);
+      })
+      .finally(() => inFlight.delete(trial.id));
+    inFlight.set(trial.id, run);
+  };
+
+  try {
+    while (true) {
+      while (inFlight.size < concurrency && stoppedBy === undefined && canStart()) {
+        let trial: Trial | undefined;
+        try {
+          trial = await study.ask({}, options.maxTrials);
+          consecutiveAskErrors = 0;
+        } catch (e) {
+          options.onError?.(e as Error);
+          // A sampler that keeps failing would otherwise spin forever.
+          if (++consecutiveAskErrors >= 10) {
+            stoppedBy = 'exhausted';
+            break;
+          }
+          continue;
+        }
+        if (!trial) {
+          stoppedBy = 'trials';
+          break;
+        }
+        launch(trial);
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+    }
+  } finally {
+    clearInterval(heartbeat);
+  }
+  return { started, finished, stoppedBy: stoppedBy ?? 'trials', elapsedMs: now() - start };
+}

@@ -1,0 +1,13 @@
+export * from './trial';
+export { Rng } from './rng';
+export { Pruned, isPruned } from './pruned';
+export { UserError, isUserError } from './user-error';
+export * from './objectives';
+export type { Sampler, SamplerContext, SamplerFactory } from './sampler';
+export { noScheduler, type Scheduler, type SchedulerContext, type SchedulerFactory, type Decision } from './scheduler';
+export * from './storage';
+export { toMetrics, type Workload, type WorkloadContext, type WorkloadResolver, type DeviceInfo } from './workload';
+export type { Executor, TrialTask, TrialOutcome, RunOptions } from './executor';
+export type { Tracker, StudyEvent } from './tracker';
+export { Study, type StudyOptions, type TellOutcome } from './study';
+export { runController, type ControllerOptions, type ControllerResult, type StopReason } from './controller';

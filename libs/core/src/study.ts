@@ -1,0 +1,203 @@
+import type { Budget, Params, Space } from '@segtune/space';
+import { Rng } from './rng';
+import { parseConstraint, type Constraint, type Objective } from './objectives';
+import type { Sampler } from './sampler';
+import { noScheduler, type Decision, type Scheduler } from './scheduler';
+import type { FinishTrial, Storage, StudyRecord } from './storage';
+import type { FailReason, MetricValues, Trial, TrialAttrs } from './trial';
+import type { StudyEvent, Tracker } from './tracker';
+
+export interface StudyOptions {
+  storage: Storage;
+  record: StudyRecord;
+  space: Space;
+  sampler: Sampler;
+  scheduler?: Scheduler;
+  trackers?: Tracker[];
+  /** Name of this process, stored on each trial it runs. */
+  worker?: string;
+}
+
+export type TellOutcome =
+  | { state: 'complete'; metrics: MetricValues; attrs?: TrialAttrs }
+  | { state: 'pruned'; attrs?: TrialAttrs }
+  | { state: 'failed'; reason: FailReason; error: string; attrs?: TrialAttrs };
+
+/**
+ * One study over a storage: ask / report / tell, as Optuna's ask-and-tell interface, plus a
+ * history snapshot that is synced incrementally (only trials changed since the last sync are
+ * read), so asking stays cheap at 10,000 trials and reflects other workers' trials.
+ */
+export class Study {
+  readonly storage: Storage;
+  readonly record: StudyRecord;
+  readonly space: Space;
+  readonly sampler: Sampler;
+  readonly scheduler: Scheduler;
+  readonly objectives: readonly Objective[];
+  readonly constraints: readonly Constraint[];
+  readonly trackers: Tracker[];
+  readonly worker: string;
+  private readonly cache = new Map<number, Trial>();
+  private lastSeq = 0;
+
+  constructor(options: StudyOptions) {
+    this.storage = options.storage;
+    this.record = options.record;
+    this.space = options.space;
+    this.sampler = options.sampler;
+    this.scheduler = options.scheduler ?? noScheduler;
+    this.objectives = options.record.objectives;
+    this.constraints = (options.record.constraints ?? []).map((c) => {
+      const parsed = parseConstraint(c);
+      if (!parsed) throw new Error(`malformed constraint "${c}"`);
+      return parsed;
+    });
+    this.trackers = options.trackers ?? [];
+    this.worker = options.worker ?? `pid${process.pid}`;
+  }
+
+  get id(): number {
+    return this.record.id;
+  }
+
+  get name(): string {
+    return this.record.name;
+  }
+
+  get budget(): Budget | undefined {
+    return this.record.budget;
+  }
+
+  get objectiveNames(): string[] {
+    return this.objectives.map((o) => o.name);
+  }
+
+  /** All trials of the study, synced from storage (only changes are read). */
+  async trials(): Promise<Trial[]> {
+    const changed = await this.storage.getTrials(this.id, { sinceSeq: this.lastSeq });
+    for (const t of changed) {
+      this.cache.set(t.id, t);
+      if (t.seq > this.lastSeq) this.lastSeq = t.seq;
+    }
+    return [...this.cache.values()].sort((a, b) => a.number - b.number);
+  }
+
+  /** Adds a fixed configuration that `ask` hands out before sampling anything new. */
+  async enqueue(params: Params, attrs: TrialAttrs = {}): Promise<Trial> {
+    const problems = this.space.validate(params);
+    if (problems.length) throw new Error(`enqueued configuration is invalid: ${problems.join('; ')}`);
+    const trial = await this.storage.createTrial(this.id, { state: 'waiting', params: this.space.ordered(params), attrs: { ...attrs, enqueued: true } });
+    if (!trial) throw new Error('storage refused to create a waiting trial');
+    return trial;
+  }
+
+  /**
+   * A new running trial: an enqueued configuration if one waits, else the sampler's suggestion.
+   * Undefined once the study holds `maxTrials` trials (checked atomically in storage).
+   */
+  async ask(attrs: TrialAttrs = {}, maxTrials?: number): Promise<Trial | undefined> {
+    const base = { worker: this.worker, ...attrs };
+    const limit = maxTrials === undefined ? undefined : { maxTrials };
+    const claimed = await this.storage.claimWaitingTrial(this.id, base, limit);
+    if (claimed) return this.started(claimed);
+    const trial = await this.storage.createTrial(this.id, { state: 'running', params: {}, attrs: base }, limit);
+    if (!trial) return undefined;
+    const bracket = this.scheduler.bracketFor?.(trial.number);
+    let params: Params;
+    try {
+      const all = this.sampler.needsHistory === false ? [] : await this.trials();
+      const history = all.filter((t) => t.state === 'complete' || t.state === 'pruned' || t.state === 'failed');
+      const running = all.filter((t) => t.state === 'running' && t.id !== trial.id && Object.keys(t.params).length > 0);
+      params = await this.sampler.suggest({
+        space: this.space,
+        objectives: this.objectives,
+        constraints: this.constraints,
+        history,
+        running,
+        rng: Rng.derive(this.record.seed, 'sample', trial.number),
+        trialNumber: trial.number,
+        budget: this.budget,
+        seed: this.record.seed,
+      });
+    } catch (e) {
+      await this.storage.finishTrial(trial.id, { state: 'failed', attrs: { reason: 'sampler', error: `sampler failed: ${(e as Error).message}` } });
+      throw e;
+    }
+    params = this.space.ordered(params);
+    await this.storage.setTrialParams(trial.id, params);
+    if (bracket !== undefined) await this.storage.updateTrialAttrs(trial.id, { bracket });
+    return this.started({ ...trial, params, attrs: bracket === undefined ? trial.attrs : { ...trial.attrs, bracket } });
+  }
+
+  private started(trial: Trial): Trial {
+    this.emit({ kind: 'trial-started', study: this.record, trial });
+    return trial;
+  }
+
+  /**
+   * Stores an intermediate report and asks the scheduler whether the trial goes on. Non-finite
+   * values are not stored and do not reach the scheduler.
+   */
+  async report(trial: Trial, step: number, values: MetricValues): Promise<Decision> {
+    const finite: MetricValues = {};
+    for (const [k, v] of Object.entries(values)) if (typeof v === 'number' && Number.isFinite(v)) finite[k] = v;
+    await this.storage.reportIntermediate(trial.id, step, finite);
+    const current: Trial = { ...trial, intermediate: { ...trial.intermediate, [step]: finite } };
+    trial.intermediate = current.intermediate;
+    this.emit({ kind: 'trial-reported', study: this.record, trial: current, step, values: finite });
+    if (this.scheduler === noScheduler || !this.budget) return 'continue';
+    const history = this.scheduler.needsHistory === false ? [] : await this.trials();
+    return this.scheduler.decide({ trial: current, step, values: finite, history, objectives: this.objectives, budget: this.budget });
+  }
+
+  /**
+   * Finishes a trial. A complete outcome whose objective values are missing or not finite fails
+   * the trial instead (reason `non-finite`), so that samplers never see such values.
+   */
+  async tell(trial: Trial, outcome: TellOutcome): Promise<Trial> {
+    let finish: FinishTrial;
+    if (outcome.state === 'complete') {
+      const values = this.objectives.map((o) => outcome.metrics[o.name]);
+      const bad = this.objectives.find((o, i) => typeof values[i] !== 'number' || !Number.isFinite(values[i]));
+      if (bad) {
+        const v = outcome.metrics[bad.name];
+        finish = {
+          state: 'failed',
+          metrics: finiteOnly(outcome.metrics),
+          attrs: { ...outcome.attrs, reason: 'non-finite', error: v === undefined ? `objective "${bad.name}" was not returned` : `objective "${bad.name}" is ${String(v)}` },
+        };
+      } else {
+        finish = { state: 'complete', values, metrics: finiteOnly(outcome.metrics), attrs: outcome.attrs };
+      }
+    } else if (outcome.state === 'pruned') {
+      finish = { state: 'pruned', attrs: outcome.attrs };
+    } else {
+      finish = { state: 'failed', attrs: { ...outcome.attrs, reason: outcome.reason, error: oneLine(outcome.error) } };
+    }
+    const done = await this.storage.finishTrial(trial.id, finish);
+    this.emit({ kind: 'trial-finished', study: this.record, trial: done });
+    return done;
+  }
+
+  emit(event: StudyEvent): void {
+    for (const t of this.trackers) {
+      try {
+        t.handle(event);
+      } catch {
+        // A tracker can never fail a search.
+      }
+    }
+  }
+}
+
+function finiteOnly(m: MetricValues): MetricValues {
+  const out: MetricValues = {};
+  for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
+}
+
+function oneLine(s: string): string {
+  const line = s.split('\n').find((l) => l.trim()) ?? s;
+  return line.length > 500 ? `${line.slice(0, 497)}...` : line;
+}

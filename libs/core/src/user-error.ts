@@ -1,0 +1,15 @@
+/**
+ * Bad input from the user (a flag, a file, a storage URL): printed as one line, exit code 2,
+ * no stack trace. Anything else that escapes is a failed run (exit 1).
+ */
+export class UserError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export function isUserError(e: unknown): e is Error & { exitCode: number } {
+  return e instanceof Error && (e.name === 'UserError' || e.name === 'SpaceError');
+}

@@ -1,0 +1,40 @@
+import type { Budget, Params, WorkloadSpec } from '@segtune/space';
+import type { MetricValues } from './trial';
+
+export interface DeviceInfo {
+  /** GPU index as the process sees it, or null on CPU. */
+  gpu: number | null;
+  /** Preferred tfjs backend, when forced (`--backend`). */
+  backend?: string;
+}
+
+export interface WorkloadContext {
+  trialNumber: number;
+  /** The study seed mixed with the trial number: use it for initialisation and data order. */
+  seed: number;
+  budget: Budget | undefined;
+  /**
+   * Reports intermediate values at a step (an epoch): a number for the first objective or a
+   * record of named metrics. Resolves when the scheduler said continue; rejects with `Pruned`
+   * when it said stop.
+   */
+  report(step: number, values: number | MetricValues): Promise<void>;
+  signal: AbortSignal;
+  device: DeviceInfo;
+  /** Sets attributes stored with the trial (backend used, parameter count…). */
+  setAttrs(attrs: Record<string, unknown>): void;
+  /** A folder this trial may write into (checkpoints, models). */
+  artifactDir?: string;
+}
+
+/** A trial's body: returns the final metrics (objectives by name), or a number for one objective. */
+export type Workload = (params: Params, ctx: WorkloadContext) => Promise<MetricValues | number> | MetricValues | number;
+
+/** Turns a space file's `workload` block into a runnable function (in whatever thread runs it). */
+export type WorkloadResolver = (spec: WorkloadSpec, options: { spaceDir: string }) => Promise<Workload>;
+
+/** Normalises what a report or a workload returned into named metrics. */
+export function toMetrics(value: number | MetricValues, objectiveNames: readonly string[]): MetricValues {
+  if (typeof value === 'number') return { [objectiveNames[0]]: value };
+  return value;
+}
