@@ -1,0 +1,2 @@
+export { RandomSampler } from './random';
+export { SAMPLERS, createSampler, rejectUnknownOptions } from './registry';

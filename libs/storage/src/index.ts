@@ -1,0 +1,4 @@
+export { MemoryStorage } from './memory-storage';
+export { SqliteStorage, SQLITE_SCHEMA_VERSION } from './sqlite-storage';
+export { openStorage, registerStorageScheme, maskUrl, DEFAULT_STORAGE, type StorageOpener } from './open-storage';
+export { rowToTrial, rowToStudy, specToJson, type TrialRow, type StudyRow } from './rows';

@@ -1,0 +1,4 @@
+import { MemoryStorage } from './memory-storage';
+import { storageConformance } from './conformance';
+
+storageConformance('memory', async () => new MemoryStorage());

@@ -1,0 +1,58 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UserError, type Storage } from '@segtune/core';
+import { MemoryStorage } from './memory-storage';
+import { SqliteStorage } from './sqlite-storage';
+
+export const DEFAULT_STORAGE = 'results/segtune.db';
+
+/** A URL with its password replaced, safe to print and log. */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+export type StorageOpener = (url: string) => Promise<Storage>;
+const schemes = new Map<string, StorageOpener>();
+
+/** Lets a backend in another module claim a URL scheme (PostgreSQL registers `postgresql`). */
+export function registerStorageScheme(scheme: string, opener: StorageOpener): void {
+  schemes.set(scheme, opener);
+}
+
+/**
+ * Opens the storage a `--storage` value names: a plain file path (`results/x.db`), an
+ * SQLAlchemy-style URL as Optuna users know it (`sqlite:///relative.db`,
+ * `sqlite:////absolute/path.db`), `memory:`, or `postgresql://…`.
+ */
+export async function openStorage(url: string = DEFAULT_STORAGE, options: { readonly?: boolean; cwd?: string } = {}): Promise<Storage> {
+  const cwd = options.cwd ?? process.cwd();
+  if (url === 'memory:' || url === ':memory:') return new MemoryStorage();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme && scheme !== 'sqlite' && scheme !== 'file') {
+    const key = scheme === 'postgres' ? 'postgresql' : scheme.replace(/\+.*$/, '');
+    const opener = schemes.get(key);
+    if (!opener) throw new UserError(`--storage: unsupported scheme "${scheme}://" in ${maskUrl(url)}; allowed: a file path, sqlite:///path.db, postgresql://user@host/db`);
+    return opener(url);
+  }
+  let path: string;
+  if (scheme === 'sqlite') {
+    // sqlite:///rel.db → rel.db ; sqlite:////abs.db → /abs.db
+    path = url.replace(/^sqlite:\/\//i, '');
+    path = path.startsWith('//') ? path.slice(1) : path.replace(/^\//, '');
+    if (!path) throw new UserError(`--storage: ${url} names no file; use sqlite:///relative.db or sqlite:////absolute/path.db`);
+  } else if (scheme === 'file') {
+    path = url.replace(/^file:\/\//i, '');
+  } else {
+    path = url;
+  }
+  const full = resolve(cwd, path);
+  const dir = dirname(full);
+  if (!existsSync(dir)) {
+    // The default location is ours to create; a user's path must already have its folder.
+    if (url === DEFAULT_STORAGE) mkdirSync(dir, { recursive: true });
+    else throw new UserError(`--storage: folder ${dir} does not exist (for ${path})`);
+  }
+  if (existsSync(full) && statSync(full).isDirectory()) throw new UserError(`--storage: ${path} is a folder, not a database file`);
+  if (options.readonly && !existsSync(full)) throw new UserError(`--storage: ${path} does not exist`);
+  return new SqliteStorage(full, { readonly: options.readonly });
+}
