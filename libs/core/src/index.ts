@@ -11,3 +11,4 @@ export type { Executor, TrialTask, TrialOutcome, RunOptions } from './executor';
 export type { Tracker, StudyEvent } from './tracker';
 export { Study, type StudyOptions, type TellOutcome } from './study';
 export { runController, type ControllerOptions, type ControllerResult, type StopReason } from './controller';
+export { failDeadTrials, processIdentity } from './recovery';

@@ -6,6 +6,7 @@ import { noScheduler, type Decision, type Scheduler } from './scheduler';
 import type { FinishTrial, Storage, StudyRecord } from './storage';
 import type { FailReason, MetricValues, Trial, TrialAttrs } from './trial';
 import type { StudyEvent, Tracker } from './tracker';
+import { processIdentity } from './recovery';
 
 export interface StudyOptions {
   storage: Storage;
@@ -54,7 +55,7 @@ export class Study {
       return parsed;
     });
     this.trackers = options.trackers ?? [];
-    this.worker = options.worker ?? `pid${process.pid}`;
+    this.worker = options.worker ?? `${processIdentity().host}:${process.pid}`;
   }
 
   get id(): number {
@@ -97,7 +98,7 @@ export class Study {
    * Undefined once the study holds `maxTrials` trials (checked atomically in storage).
    */
   async ask(attrs: TrialAttrs = {}, maxTrials?: number): Promise<Trial | undefined> {
-    const base = { worker: this.worker, ...attrs };
+    const base = { worker: this.worker, ...processIdentity(), ...attrs };
     const limit = maxTrials === undefined ? undefined : { maxTrials };
     const claimed = await this.storage.claimWaitingTrial(this.id, base, limit);
     if (claimed) return this.started(claimed);

@@ -167,24 +167,16 @@ function zodToSpaceError(error: ZodError, raw: Record<string, unknown>, locate: 
     const known = KNOWN_KEYS[contextOf(path, raw)] ?? [];
     return new SpaceError(`unknown key "${key}"${didYouMean(key, known)}; allowed: ${known.join(', ')}`, locate([...path, key], true));
   }
-  if (issue.code === 'invalid_union' && path.length >= 1) {
-    // A discriminated union whose discriminator is missing or unknown.
-    const last = path[path.length - 1];
-    if (path[0] === 'workload') {
-      const kind = (raw.workload as Record<string, unknown> | undefined)?.kind;
-      return new SpaceError(
-        kind === undefined ? 'missing "kind"; allowed: benchmark, simulator, module, command, segmentation' : `unknown workload kind ${JSON.stringify(kind)}${didYouMean(String(kind), ['benchmark', 'simulator', 'module', 'command', 'segmentation'])}; allowed: benchmark, simulator, module, command, segmentation`,
-        locate(kind === undefined ? path : [...path, 'kind']),
-      );
-    }
-    if (path[0] === 'params') {
-      const p = (raw.params as Record<string, Record<string, unknown>>)[String(last)];
-      const type = p?.type;
-      return new SpaceError(
-        type === undefined ? 'missing "type"; allowed: float, int, categorical' : `unknown param type ${JSON.stringify(type)}${didYouMean(String(type), ['float', 'int', 'categorical'])}; allowed: float, int, categorical`,
-        locate(type === undefined ? path : [...path, 'type']),
-      );
-    }
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
+    // A discriminated union (param `type`, workload `kind`) whose discriminator is missing or unknown.
+    const key = String(issue.discriminator);
+    const allowed = ((issue as { options?: unknown[] }).options ?? []).map(String);
+    const got = valueAt(raw, path);
+    const what = path[0] === 'workload' ? 'workload kind' : 'param type';
+    return new SpaceError(
+      got === undefined ? `missing "${key}"; allowed: ${allowed.join(', ')}` : `unknown ${what} ${JSON.stringify(got)}${didYouMean(String(got), allowed)}; allowed: ${allowed.join(', ')}`,
+      locate(got === undefined ? path.slice(0, -1) : path),
+    );
   }
   if (issue.code === 'invalid_type') {
     const got = valueAt(raw, path);

@@ -1,0 +1,218 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpus } from 'node:os';
+import {
+  Study,
+  bestTrials,
+  UserError,
+  failDeadTrials,
+  noScheduler,
+  parseConstraint,
+  runController,
+  type Scheduler,
+  type Sampler,
+  type Storage,
+  type StudyRecord,
+  type Tracker,
+} from '@segtune/core';
+import { didYouMean, loadSpaceFile, type LoadedSpace, type SpaceFile } from '@segtune/space';
+import { createSampler } from '@segtune/samplers';
+import { openStorage, maskUrl } from '@segtune/storage';
+import { parseDuration } from '../duration';
+import { Progress } from '../progress';
+import { studyDocument, summaryText } from '../study-report';
+
+export interface SearchOptions {
+  trials?: number;
+  timeout?: string;
+  workers?: number;
+  gpus?: string;
+  trialsPerGpu?: number;
+  storage?: string;
+  mlflow?: string;
+  study?: string;
+  resume?: boolean;
+  seed?: number;
+  sampler?: string;
+  scheduler?: string;
+  backend?: string;
+  trialTimeout?: string;
+  executor?: 'inline' | 'pool' | 'gpu' | 'auto';
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The CLI's bundled workload resolver, loaded by executor threads and GPU processes. */
+export function resolverModulePath(): string {
+  // Works from the TypeScript sources (apps/cli/src/commands) and from the bundle (apps/cli/dist).
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = here.endsWith('dist') ? resolve(here, '..') : here.includes('/src') ? here.slice(0, here.lastIndexOf('/src')) : resolve(here, '..');
+  return resolve(root, 'dist', 'workloads.mjs');
+}
+
+export interface SearchResult {
+  record: StudyRecord;
+  exitCode: number;
+}
+
+/** Samplers and schedulers from the space file, overridden by flags. */
+export async function strategiesFor(spec: Pick<SpaceFile, 'sampler' | 'scheduler' | 'objectives' | 'budget'>, overrides: { sampler?: string; scheduler?: string } = {}): Promise<{ sampler: Sampler; scheduler: Scheduler; samplerSpec: SpaceFile['sampler']; schedulerSpec: SpaceFile['scheduler'] }> {
+  const schedulerSpec = overrides.scheduler ? { kind: overrides.scheduler } : spec.scheduler;
+  const samplerSpec = overrides.sampler ? { kind: overrides.sampler } : spec.sampler;
+  let scheduler: Scheduler = noScheduler;
+  let bohbSampler: Sampler | undefined;
+  if (schedulerSpec && schedulerSpec.kind !== 'none') {
+    if (!spec.budget) throw new UserError(`scheduler "${schedulerSpec.kind}" needs a "budget" block in the space file (e.g. budget: { name: epochs, min: 1, max: 9 })`);
+    const schedulers = await import('@segtune/schedulers');
+    scheduler = schedulers.createScheduler(schedulerSpec, spec.budget, spec.objectives);
+    if (schedulerSpec.kind === 'bohb' && !overrides.sampler && !spec.sampler) bohbSampler = schedulers.createBohbSampler(schedulerSpec, spec.budget, spec.objectives);
+  }
+  const defaultSampler = spec.objectives.length > 1 ? 'nsga2' : 'tpe';
+  const sampler = bohbSampler ?? createSampler(samplerSpec ?? { kind: defaultSampler });
+  return { sampler, scheduler, samplerSpec: samplerSpec ?? { kind: bohbSampler ? 'bohb' : defaultSampler }, schedulerSpec };
+}
+
+/** Opens or creates the study that `segtune search` runs. */
+export async function openStudyForSearch(storage: Storage, loaded: LoadedSpace, options: SearchOptions, limits: { trials?: number; timeoutMs?: number }): Promise<{ record: StudyRecord; created: boolean }> {
+  const name = options.study ?? loaded.spec.name;
+  const existing = await storage.getStudy(name);
+  if (options.resume) {
+    if (!existing) {
+      const known = (await storage.listStudies()).map((s) => s.name);
+      throw new UserError(`--resume: no study named "${name}" in ${storage.description}${didYouMean(name, known)}${known.length ? `; known: ${known.slice(0, 10).join(', ')}` : '; the storage holds no study'}`);
+    }
+    return { record: existing, created: false };
+  }
+  if (existing) throw new UserError(`--study: a study named "${name}" already exists in ${storage.description}; add --resume to continue it, or pass --study with a new name`);
+  const { spec } = loaded;
+  const record = await storage.createStudy({
+    name,
+    objectives: spec.objectives,
+    constraints: spec.constraints,
+    budget: spec.budget,
+    sampler: options.sampler ? { kind: options.sampler } : spec.sampler,
+    scheduler: options.scheduler ? { kind: options.scheduler } : spec.scheduler,
+    seed: options.seed ?? spec.seed ?? Math.floor(Math.random() * 2 ** 31),
+    spaceSource: loaded.source,
+    limits,
+    attrs: { space_file: loaded.file, workload: spec.workload },
+  });
+  return { record, created: true };
+}
+
+export async function runSearch(spaceFile: string, options: SearchOptions, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream } = { stdout: process.stdout, stderr: process.stderr }): Promise<SearchResult> {
+  const loaded = loadSpaceFile(spaceFile);
+  const { spec } = loaded;
+  for (const c of spec.constraints ?? []) if (!parseConstraint(c)) throw new UserError(`${spaceFile}: malformed constraint "${c}"`);
+  const trials = options.trials ?? spec.trials;
+  if (trials !== undefined && (!Number.isInteger(trials) || trials < 1)) throw new UserError(`--trials: expected a positive integer, got ${trials}`);
+  const timeoutMs = options.timeout ? parseDuration(options.timeout) : spec.timeout ? parseDuration(spec.timeout, 'timeout') : undefined;
+  const trialTimeoutMs = options.trialTimeout ? parseDuration(options.trialTimeout, '--trial-timeout') : undefined;
+  const workers = options.workers ?? spec.workers ?? Math.max(1, cpus().length);
+  if (!Number.isInteger(workers) || workers < 1) throw new UserError(`--workers: expected a positive integer, got ${workers}`);
+  const { sampler, scheduler } = await strategiesFor(spec, options);
+
+  const spaceDir = dirname(resolve(spaceFile));
+  const executorLib = await import('@segtune/executor');
+  const resolverModule = resolverModulePath();
+  await executorLib.validateWorkload(resolverModule, spec.workload, spaceDir);
+
+  const storage = await openStorage(options.storage);
+  const progressOut = io.stderr;
+  let executor: Awaited<ReturnType<typeof executorLib.createExecutor>> | undefined;
+  const trackers: Tracker[] = [];
+  try {
+    const { record } = await openStudyForSearch(storage, loaded, options, { trials, timeoutMs });
+    const limitTrials = options.trials ?? (options.resume ? record.limits?.trials : trials);
+    if (options.resume) {
+      const recovered = await failDeadTrials(storage, record.id, 60_000);
+      if (recovered.length && !options.json) progressOut.write(`resume: ${recovered.length} trial(s) that were running are now failed (${recovered.map((t) => `#${t.number} ${t.attrs.reason}`).join(', ')})\n`);
+    }
+    const existing = await storage.getTrials(record.id);
+    const progress = new Progress(record.objectives, limitTrials, progressOut, !options.json && !options.quiet);
+    progress.preload(existing);
+    const mlflowUri = options.mlflow ?? process.env.MLFLOW_TRACKING_URI;
+    if (mlflowUri) {
+      const tracking = await import('@segtune/tracking');
+      const tracker = await tracking.createMlflowTracker({
+        uri: mlflowUri,
+        storage,
+        study: record,
+        spaceSource: loaded.source,
+        onWarning: (msg: string) => progress.message(`warning: ${msg}`),
+      });
+      trackers.push(tracker);
+    }
+    const study = new Study({ storage, record, space: loaded.space, sampler, scheduler, trackers });
+    if (sampler.onWarning === undefined) (sampler as { onWarning?: (m: string) => void }).onWarning = (m) => progress.message(`note: ${m}`);
+    if (!options.resume) for (const cfg of spec.enqueue ?? []) await study.enqueue(cfg);
+    if (!options.json) {
+      progressOut.write(`segtune: study "${record.name}" in ${maskUrl(storage.description)}; sampler ${sampler.name}, scheduler ${scheduler.name}, ${workers} worker${workers === 1 ? '' : 's'}${limitTrials ? `, ${limitTrials} trials` : ''}${timeoutMs ? `, timeout ${options.timeout ?? spec.timeout}` : ''}\n`);
+      for (const t of trackers) {
+        const url = (t as { runUrl?: () => string | undefined }).runUrl?.();
+        if (url) progressOut.write(`mlflow: ${url}\n`);
+      }
+    }
+    study.emit({ kind: 'study-started', study: record, spaceFile: loaded.source });
+
+    executor = await executorLib.createExecutor({
+      kind: options.executor ?? 'auto',
+      workers,
+      gpus: options.gpus,
+      trialsPerGpu: options.trialsPerGpu,
+      resolverModule,
+      timeoutMs: trialTimeoutMs,
+    });
+
+    // First Ctrl-C: no new trials, running ones finish. Second: running ones are stopped and
+    // marked failed. Either way the exit code is 130.
+    const stop = new AbortController();
+    const abort = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts === 1) {
+        stop.abort();
+        progress.message('interrupted: starting no new trials; waiting for running ones (Ctrl-C again to stop them)');
+      } else {
+        abort.abort();
+        progress.message('interrupted again: stopping running trials');
+      }
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    let result;
+    try {
+      result = await runController({
+        study,
+        executor,
+        workload: spec.workload,
+        spaceDir,
+        maxTrials: limitTrials,
+        timeoutMs,
+        concurrency: executor.capacity,
+        trialTimeoutMs,
+        backend: options.backend,
+        artifactRoot: resolve('results', record.name),
+        stopSignal: stop.signal,
+        abortSignal: abort.signal,
+        onTrialFinished: (t) => progress.finished(t),
+        onError: (e) => progress.message(`error: ${e.message}`),
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+      progress.stop();
+    }
+    const all = await study.trials();
+    study.emit({ kind: 'study-finished', study: record, best: bestTrials(record.objectives, all, study.constraints) });
+    for (const t of trackers) await t.flush?.(10_000).catch(() => undefined);
+    if (options.json) io.stdout.write(`${JSON.stringify(studyDocument(record, all), null, 2)}\n`);
+    else io.stdout.write(`${summaryText(record, all, result.elapsedMs)}\n`);
+    return { record, exitCode: interrupts > 0 ? 130 : 0 };
+  } finally {
+    await executor?.close().catch(() => undefined);
+    for (const t of trackers) await t.close?.().catch(() => undefined);
+    await storage.close();
+  }
+}

@@ -1,0 +1,7 @@
+export { buildProgram, main } from './main';
+export { runSearch, strategiesFor, resolverModulePath, type SearchOptions } from './commands/search';
+export { runStatus } from './commands/status';
+export { resolveWorkload, loadModuleWorkload } from './workloads';
+export { parseDuration, formatDuration } from './duration';
+export { studyDocument, summaryText } from './study-report';
+export { VERSION } from './version';

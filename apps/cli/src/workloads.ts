@@ -1,0 +1,46 @@
+// The workload resolver that every executor thread and GPU process loads (bundled to
+// dist/workloads.mjs): it turns a space file's `workload:` block into a function. Adapters are
+// imported lazily so a benchmark study never loads tfjs.
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UserError, type Workload } from '@segtune/core';
+import type { Params, WorkloadSpec } from '@segtune/space';
+
+export async function resolveWorkload(spec: WorkloadSpec, options: { spaceDir: string }): Promise<Workload> {
+  switch (spec.kind) {
+    case 'benchmark':
+      return (await import('@segtune/benchmarks')).benchmarkWorkload(spec);
+    case 'simulator':
+      return (await import('@segtune/benchmarks')).simulatorWorkload(spec);
+    case 'segmentation':
+      return (await import('@segtune/seg')).segmentationWorkload(spec);
+    case 'command':
+      return (await import('@segtune/executor')).commandWorkload(spec, options);
+    case 'module':
+      return loadModuleWorkload(spec.path, spec.export, options.spaceDir);
+  }
+}
+
+/** A user's module: its default export, or the named `export`, must be a function. */
+export async function loadModuleWorkload(path: string, exportName: string | undefined, spaceDir: string): Promise<Workload> {
+  const file = isAbsolute(path) ? path : resolve(spaceDir, path);
+  if (!existsSync(file)) throw new UserError(`workload module ${path} not found (looked at ${file})`);
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const name = exportName ?? 'default';
+  const fn = mod[name];
+  if (typeof fn !== 'function') {
+    const fns = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
+    throw new UserError(`workload module ${path} exports no function "${name}"${fns.length ? `; it exports: ${fns.join(', ')}` : ''}`);
+  }
+  return fn as Workload;
+}
+
+let seg: typeof import('@segtune/seg') | undefined;
+
+/** Memory a trial will need, for GPU packing; undefined when the workload cannot tell. */
+export async function estimateMemoryBytes(spec: WorkloadSpec, params: Params): Promise<number | undefined> {
+  if (spec.kind !== 'segmentation') return undefined;
+  seg ??= await import('@segtune/seg');
+  return seg.estimateMemoryBytes(params, spec);
+}
