@@ -1,0 +1,166 @@
+import { describe, it, expect } from 'vitest';
+import { Study, TrialStateError, runController, type Scheduler, type Sampler } from '@segtune/core';
+import { parseSpace } from '@segtune/space';
+import { MemoryStorage, SqliteStorage } from '@segtune/storage';
+import { RandomSampler } from '@segtune/samplers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FunctionExecutor, sleep } from './support/function-executor';
+
+const SPACE = `name: quad
+objectives: [{ name: value, direction: minimize }]
+params:
+  x: { type: float, low: -3, high: 3 }
+  k: { type: int, low: 1, high: 4 }
+budget: { name: epochs, min: 1, max: 4 }
+workload: { kind: benchmark, function: branin }
+`;
+
+async function makeStudy(options: { sampler?: Sampler; scheduler?: Scheduler; storage?: MemoryStorage | SqliteStorage; seed?: number } = {}) {
+  const loaded = parseSpace(SPACE, 'quad.yaml');
+  const storage = options.storage ?? new MemoryStorage();
+  const record = await storage.createStudy({ name: 'quad', objectives: loaded.spec.objectives, budget: loaded.spec.budget, seed: options.seed ?? 3 });
+  const study = new Study({ storage, record, space: loaded.space, sampler: options.sampler ?? new RandomSampler(), scheduler: options.scheduler });
+  return { study, storage, loaded };
+}
+
+describe('Study ask / report / tell', () => {
+  it('numbers trials densely, hands out enqueued configurations first, and stores outcomes', async () => {
+    const { study } = await makeStudy();
+    await study.enqueue({ x: 1.5, k: 2 });
+    const t0 = (await study.ask())!;
+    expect(t0).toMatchObject({ number: 0, state: 'running', params: { x: 1.5, k: 2 } });
+    expect(t0.attrs.enqueued).toBe(true);
+    const t1 = (await study.ask())!;
+    expect(t1.number).toBe(1);
+    expect(t1.params.x).toBeGreaterThanOrEqual(-3);
+    await study.tell(t0, { state: 'complete', metrics: { value: 2.5, extra: 1 } });
+    const done = (await study.trials()).find((t) => t.number === 0)!;
+    expect(done).toMatchObject({ state: 'complete', values: [2.5], metrics: { value: 2.5, extra: 1 } });
+    await expect(study.tell(t0, { state: 'complete', metrics: { value: 1 } })).rejects.toBeInstanceOf(TrialStateError);
+    await expect(study.enqueue({ x: 9, k: 2 })).rejects.toThrow(/"x": 9 is outside \[-3, 3\]/);
+  });
+
+  it('is reproducible: the same seed gives the same suggestions', async () => {
+    const a = await makeStudy({ seed: 11 });
+    const b = await makeStudy({ seed: 11 });
+    const c = await makeStudy({ seed: 12 });
+    const pa = [], pb = [], pc = [];
+    for (let i = 0; i < 5; i++) {
+      pa.push((await a.study.ask())!.params);
+      pb.push((await b.study.ask())!.params);
+      pc.push((await c.study.ask())!.params);
+    }
+    expect(pa).toEqual(pb);
+    expect(pa).not.toEqual(pc);
+  });
+
+  it('fails a trial whose objective is not finite, so samplers never see the value', async () => {
+    const seen: number[][] = [];
+    const spy: Sampler = {
+      name: 'spy',
+      suggest(ctx) {
+        for (const t of ctx.history) if (t.values) seen.push(t.values);
+        return ctx.space.decode(ctx.space.params.map(() => ctx.rng.random()));
+      },
+    };
+    const { study } = await makeStudy({ sampler: spy });
+    const t = (await study.ask())!;
+    const done = await study.tell(t, { state: 'complete', metrics: { value: Number.NaN } });
+    expect(done).toMatchObject({ state: 'failed', attrs: { reason: 'non-finite', error: 'objective "value" is NaN' } });
+    expect(done.values).toBeUndefined();
+    const u = (await study.ask())!;
+    const missing = await study.tell(u, { state: 'complete', metrics: { other: 1 } });
+    expect(missing.attrs.error).toBe('objective "value" was not returned');
+    await study.ask();
+    expect(seen).toEqual([]);
+  });
+
+  it('routes reports to the scheduler and drops non-finite intermediate values', async () => {
+    const calls: number[] = [];
+    const stopAtTwo: Scheduler = { name: 'stop-at-2', decide: ({ step }) => (calls.push(step), step >= 2 ? 'stop' : 'continue') };
+    const { study } = await makeStudy({ scheduler: stopAtTwo });
+    const t = (await study.ask())!;
+    expect(await study.report(t, 1, { value: 3 })).toBe('continue');
+    expect(await study.report(t, 2, { value: 2, bad: Number.POSITIVE_INFINITY })).toBe('stop');
+    const stored = (await study.trials())[0];
+    expect(stored.intermediate).toEqual({ 1: { value: 3 }, 2: { value: 2 } });
+    expect(calls).toEqual([1, 2]);
+  });
+});
+
+describe('runController', () => {
+  it('runs up to the trial limit with bounded concurrency, over SQLite', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segtune-ctl-'));
+    const storage = new SqliteStorage(join(dir, 's.db'));
+    const { study } = await makeStudy({ storage });
+    const exec = new FunctionExecutor(async (p) => {
+      await sleep(5);
+      return (p.x as number) ** 2;
+    }, 3);
+    const res = await runController({ study, executor: exec, workload: { kind: 'benchmark', function: 'x' }, spaceDir: dir, maxTrials: 12 });
+    expect(res.stoppedBy).toBe('trials');
+    const trials = await study.trials();
+    expect(trials.map((t) => t.number)).toEqual([...Array(12).keys()]);
+    expect(trials.every((t) => t.state === 'complete')).toBe(true);
+    expect(exec.maxRunning).toBe(3);
+    await storage.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a failing or pruned trial does not stop the study', async () => {
+    const stopEarly: Scheduler = { name: 's', decide: ({ trial, step }) => (trial.number % 3 === 1 && step >= 2 ? 'stop' : 'continue') };
+    const { study } = await makeStudy({ scheduler: stopEarly });
+    const exec = new FunctionExecutor(async (p, ctx) => {
+      if (ctx.trialNumber % 3 === 2) throw new Error('boom\nsecond line');
+      for (let e = 1; e <= 4; e++) await ctx.report(e, { value: (p.x as number) ** 2 + 1 / e });
+      return (p.x as number) ** 2;
+    });
+    await runController({ study, executor: exec, workload: { kind: 'benchmark', function: 'x' }, spaceDir: '.', maxTrials: 9 });
+    const trials = await study.trials();
+    expect(trials.map((t) => t.state)).toEqual(['complete', 'pruned', 'failed', 'complete', 'pruned', 'failed', 'complete', 'pruned', 'failed']);
+    expect(trials[2].attrs).toMatchObject({ reason: 'error', error: 'boom' });
+    expect(Object.keys(trials[1].intermediate)).toEqual(['1', '2']);
+  });
+
+  it('stop signal: no new trials, running ones finish; abort signal: running ones fail as interrupted', async () => {
+    const { study } = await makeStudy();
+    const stop = new AbortController();
+    const exec = new FunctionExecutor(async (_p, ctx) => {
+      if (ctx.trialNumber === 3) stop.abort();
+      await sleep(20);
+      return 1;
+    }, 2);
+    const res = await runController({ study, executor: exec, workload: { kind: 'benchmark', function: 'x' }, spaceDir: '.', maxTrials: 50, stopSignal: stop.signal });
+    expect(res.stoppedBy).toBe('interrupted');
+    const trials = await study.trials();
+    expect(trials.length).toBeLessThanOrEqual(5);
+    expect(trials.every((t) => t.state === 'complete')).toBe(true);
+
+    const other = await makeStudy();
+    const abort = new AbortController();
+    const slow = new FunctionExecutor(async (_p, ctx) => {
+      if (ctx.trialNumber === 1) setTimeout(() => abort.abort(), 10);
+      await sleep(5_000, ctx.signal);
+      return 1;
+    }, 2);
+    const r2 = await runController({ study: other.study, executor: slow, workload: { kind: 'benchmark', function: 'x' }, spaceDir: '.', maxTrials: 50, abortSignal: abort.signal });
+    expect(r2.stoppedBy).toBe('interrupted');
+    const t2 = await other.study.trials();
+    expect(t2).toHaveLength(2);
+    expect(t2.every((t) => t.state === 'failed' && t.attrs.reason === 'interrupted')).toBe(true);
+  });
+
+  it('stops starting trials when the timeout passes (virtual clock)', async () => {
+    const { study } = await makeStudy();
+    let clock = 0;
+    const exec = new FunctionExecutor(async () => {
+      clock += 100;
+      return 1;
+    }, 1);
+    const res = await runController({ study, executor: exec, workload: { kind: 'benchmark', function: 'x' }, spaceDir: '.', timeoutMs: 1_000, now: () => clock });
+    expect(res.stoppedBy).toBe('timeout');
+    expect((await study.trials()).length).toBe(10);
+  });
+});
