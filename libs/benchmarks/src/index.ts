@@ -1,0 +1,3 @@
+export * from './functions';
+export * from './functions-workload';
+export * from './simulator';
