@@ -2,6 +2,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { isUserError } from '@segtune/core';
 import { runSearch } from './commands/search';
 import { runStatus } from './commands/status';
+import { runPareto } from './commands/pareto';
+import { runExport } from './commands/export';
 import { VERSION } from './version';
 
 const positiveInt = (flag: string) => (v: string) => {
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
     .option('--backend <name>', 'tfjs backend: tensorflow-gpu, tensorflow, wasm, cpu')
     .option('--trial-timeout <duration>', 'fail a trial that runs longer than this')
     .addOption(new Option('--executor <kind>', 'where trials run').choices(['auto', 'inline', 'pool', 'gpu']))
+    .option('--enqueue <file...>', 'export files (segtune export) whose params run first')
+    .option('--no-export', 'write no plot or export into results/<study>/ at the end')
     .option('--json', 'print the study as one JSON document')
     .option('--quiet', 'no progress output')
     .action(async (space: string, opts) => {
@@ -61,7 +65,56 @@ export function buildProgram(): Command {
       process.exitCode = await runStatus(opts);
     });
 
+  program
+    .command('pareto')
+    .description("print each study's Pareto front and hypervolume, and plot the fronts together")
+    .requiredOption('--study <name>', 'a study; repeat (or separate with commas) to compare several', collect, [] as string[])
+    .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…')
+    .option('--out <file>', 'the plot (SVG; a PNG is written beside it); default results/<study>/pareto.svg')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      process.exitCode = await runPareto(opts);
+    });
+
+  program
+    .command('export')
+    .description('write the chosen configuration of a study, ready to train again')
+    .requiredOption('--study <name>', 'the study')
+    .option('--pick <rule>', "best | best:OBJECTIVE | knee | constraints like 'latency_ms<=5' (default: best, or knee for several objectives)")
+    .addOption(new Option('--format <format>', 'file format').choices(['yaml', 'json']))
+    .option('--out <file>', 'default results/<study>/export-trial-N.yaml')
+    .option('--with-model', 'retrain the configuration at full budget and write the tfjs model beside the export')
+    .option('--backend <name>', 'tfjs backend for --with-model')
+    .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…')
+    .action(async (opts) => {
+      process.exitCode = await runExport(opts);
+    });
+
+  program
+    .command('dashboard')
+    .description('serve the web dashboard for a storage')
+    .option('--port <n>', 'port', nonNegativeInt('--port'), 8080)
+    .option('--host <host>', 'interface to listen on (any but localhost requires --token)', '127.0.0.1')
+    .option('--token <token>', 'required on every request when set')
+    .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…', 'results/segtune.db')
+    .action(async (opts) => {
+      const { startDashboard } = await import('@segtune/dashboard');
+      const server = await startDashboard({ storage: opts.storage, host: opts.host, port: opts.port, token: opts.token });
+      process.stderr.write(`segtune dashboard: ${server.url} (Ctrl-C to stop)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => {
+          server.close().then(done, done);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
 export async function main(argv = process.argv): Promise<number> {

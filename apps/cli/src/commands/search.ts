@@ -21,6 +21,9 @@ import { openStorage, maskUrl } from '@segtune/storage';
 import { parseDuration } from '../duration';
 import { Progress } from '../progress';
 import { studyDocument, summaryText } from '../study-report';
+import { readExportParams, chooseTrial, exportDocument, formatExport } from './export';
+import { computeFronts, writeParetoPlot } from './pareto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 export interface SearchOptions {
   trials?: number;
@@ -40,6 +43,10 @@ export interface SearchOptions {
   executor?: 'inline' | 'pool' | 'gpu' | 'auto';
   json?: boolean;
   quiet?: boolean;
+  /** Export files whose params are enqueued first. */
+  enqueue?: string[];
+  /** False: no plot and no export at the end. */
+  export?: boolean;
 }
 
 /** The CLI's bundled workload resolver, loaded by executor threads and GPU processes. */
@@ -146,6 +153,12 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     const study = new Study({ storage, record, space: loaded.space, sampler, scheduler, trackers });
     if (sampler.onWarning === undefined) (sampler as { onWarning?: (m: string) => void }).onWarning = (m) => progress.message(`note: ${m}`);
     if (!options.resume) for (const cfg of spec.enqueue ?? []) await study.enqueue(cfg);
+    for (const file of options.enqueue ?? []) {
+      const params = readExportParams(file);
+      const problems = loaded.space.validate(params);
+      if (problems.length) throw new UserError(`--enqueue: ${file} does not fit the space: ${problems[0]}`);
+      await study.enqueue(params, { enqueued_from: file });
+    }
     if (!options.json) {
       progressOut.write(`segtune: study "${record.name}" in ${maskUrl(storage.description)}; sampler ${sampler.name}, scheduler ${scheduler.name}, ${workers} worker${workers === 1 ? '' : 's'}${limitTrials ? `, ${limitTrials} trials` : ''}${timeoutMs ? `, timeout ${options.timeout ?? spec.timeout}` : ''}\n`);
       for (const t of trackers) {
@@ -209,10 +222,35 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     for (const t of trackers) await t.flush?.(10_000).catch(() => undefined);
     if (options.json) io.stdout.write(`${JSON.stringify(studyDocument(record, all), null, 2)}\n`);
     else io.stdout.write(`${summaryText(record, all, result.elapsedMs)}\n`);
+    if (options.export !== false && interrupts === 0 && all.some((t) => t.state === 'complete')) {
+      const files = await writeStudyArtifacts(storage, record);
+      if (!options.json) io.stdout.write(`${files.map((f) => `wrote ${f}`).join('\n')}\n`);
+    }
     return { record, exitCode: interrupts > 0 ? 130 : 0 };
   } finally {
     await executor?.close().catch(() => undefined);
     for (const t of trackers) await t.close?.().catch(() => undefined);
     await storage.close();
   }
+}
+
+/**
+ * What a finished search leaves in results/<study>/: the exported best configuration (the knee
+ * for several objectives) and, for several objectives, the Pareto plot as SVG and PNG.
+ */
+export async function writeStudyArtifacts(storage: Storage, record: StudyRecord): Promise<string[]> {
+  const dir = resolve('results', record.name);
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  if (record.objectives.length >= 2) {
+    const { fronts } = await computeFronts(storage, [record.name]);
+    const plot = await writeParetoPlot(fronts, resolve(dir, 'pareto.svg'));
+    files.push(plot.svg, plot.png);
+  }
+  const trials = await storage.getTrials(record.id);
+  const { trial, rule, reason } = chooseTrial(record, trials);
+  const file = resolve(dir, `export-${rule}.yaml`);
+  writeFileSync(file, formatExport(exportDocument(record, trial, rule, reason), 'yaml'));
+  files.push(file);
+  return files;
 }

@@ -1,0 +1,102 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { stringify, parse } from 'yaml';
+import { UserError, type StudyRecord, type Trial } from '@segtune/core';
+import { parseSpace, type Params } from '@segtune/space';
+import { openStorage } from '@segtune/storage';
+import { pick } from '@segtune/pareto';
+import { studyPoints } from '../study-points';
+import { loadStudy, outputPath } from './pareto';
+import { VERSION } from '../version';
+
+export interface ExportOptions {
+  study: string;
+  storage?: string;
+  pick?: string;
+  format?: 'yaml' | 'json';
+  out?: string;
+  withModel?: boolean;
+  backend?: string;
+}
+
+/** What an export file holds: the configuration in the space's own param names, and its origin. */
+export interface ExportDocument {
+  segtune_version: string;
+  study: string;
+  trial: number;
+  pick: string;
+  reason: string;
+  objectives: Record<string, number>;
+  metrics: Record<string, number>;
+  params: Params;
+  exported_at: string;
+  model?: string;
+}
+
+export function chooseTrial(record: StudyRecord, trials: Trial[], rule?: string): { trial: Trial; rule: string; reason: string } {
+  const points = studyPoints(record, trials, []);
+  const text = rule ?? (record.objectives.length === 1 ? 'best' : 'knee');
+  if (points.length === 0) throw new UserError(`study "${record.name}" has no complete trial to export`);
+  const r = pick(points, record.objectives, text);
+  return { trial: r.point.trial, rule: text, reason: r.reason };
+}
+
+export function exportDocument(record: StudyRecord, trial: Trial, rule: string, reason: string): ExportDocument {
+  return {
+    segtune_version: VERSION,
+    study: record.name,
+    trial: trial.number,
+    pick: rule,
+    reason,
+    objectives: Object.fromEntries(record.objectives.map((o, i) => [o.name, trial.values![i]])),
+    metrics: trial.metrics ?? {},
+    params: trial.params,
+    exported_at: new Date().toISOString(),
+  };
+}
+
+export function formatExport(doc: ExportDocument, format: 'yaml' | 'json'): string {
+  return format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : `# segtune export: study ${doc.study}, trial ${doc.trial} (${doc.pick})\n${stringify(doc)}`;
+}
+
+/** Reads an export file (YAML or JSON) back into its params, e.g. to enqueue them. */
+export function readExportParams(file: string): Params {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`--enqueue: cannot read ${file}`);
+  }
+  const doc = parse(text) as { params?: Params } | null;
+  if (!doc || typeof doc !== 'object' || !doc.params || typeof doc.params !== 'object') throw new UserError(`--enqueue: ${file} has no "params" mapping (expected a segtune export)`);
+  return doc.params;
+}
+
+export async function runExport(options: ExportOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const format = options.format ?? (options.out?.endsWith('.json') ? 'json' : 'yaml');
+  if (format !== 'yaml' && format !== 'json') throw new UserError(`--format: "${format}" is not allowed; allowed: yaml, json`);
+  const storage = await openStorage(options.storage);
+  try {
+    const record = await loadStudy(storage, options.study);
+    const trials = await storage.getTrials(record.id);
+    const { trial, rule, reason } = chooseTrial(record, trials, options.pick);
+    const doc = exportDocument(record, trial, rule, reason);
+    const out = outputPath(options.out, `results/${record.name}/export-trial-${trial.number}.${format}`);
+    if (options.withModel) {
+      if (!record.spaceSource) throw new UserError(`study "${record.name}" has no stored space file; --with-model needs it`);
+      const { spec } = parseSpace(record.spaceSource, `${record.name} (stored space)`);
+      if (spec.workload.kind !== 'segmentation') throw new UserError(`--with-model needs a segmentation workload; study "${record.name}" runs "${spec.workload.kind}"`);
+      const seg = await import('@segtune/seg');
+      const modelDir = join(dirname(out), `model-trial-${trial.number}`);
+      stdout.write(`training trial ${trial.number}'s configuration at full budget (${spec.budget?.max ?? 'default'} ${spec.budget?.name ?? 'epochs'})…\n`);
+      const trained = await seg.trainFinal(trial.params, spec.workload, { budget: spec.budget, outDir: modelDir, backend: options.backend, seed: record.seed });
+      doc.model = modelDir;
+      doc.metrics = { ...doc.metrics, ...Object.fromEntries(Object.entries(trained.metrics ?? {}).map(([k, v]) => [`final_${k}`, v as number])) };
+    }
+    writeFileSync(out, formatExport(doc, format));
+    stdout.write(`exported trial ${trial.number} of "${record.name}" (${reason}) to ${resolve(out)}${doc.model ? `\nmodel: ${doc.model}/model.json` : ''}\n`);
+    return 0;
+  } finally {
+    await storage.close();
+  }
+}
