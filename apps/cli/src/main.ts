@@ -139,7 +139,7 @@ export async function main(argv = process.argv): Promise<number> {
   }
 }
 
-const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('segtune.mjs') || process.argv[1]?.endsWith('/segtune');
+const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('segtune.mjs') || process.argv[1]?.endsWith('/segtune') || process.argv[1]?.endsWith('cli/src/main.ts');
 if (isEntry) {
   verbose = process.argv.includes('--verbose');
   main().then(

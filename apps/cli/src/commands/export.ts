@@ -89,7 +89,17 @@ export async function runExport(options: ExportOptions, stdout: NodeJS.WritableS
       const seg = await import('@segtune/seg');
       const modelDir = join(dirname(out), `model-trial-${trial.number}`);
       stdout.write(`training trial ${trial.number}'s configuration at full budget (${spec.budget?.max ?? 'default'} ${spec.budget?.name ?? 'epochs'})…\n`);
-      const trained = await seg.trainFinal(trial.params, spec.workload, { budget: spec.budget, outDir: modelDir, backend: options.backend, seed: record.seed });
+      const spaceFile = typeof record.attrs.space_file === 'string' ? record.attrs.space_file : undefined;
+      const trained = await seg.trainFinal({
+        params: trial.params,
+        spec: spec.workload,
+        outDir: modelDir,
+        epochs: spec.budget?.max,
+        backend: options.backend,
+        seed: record.seed,
+        spaceDir: spaceFile ? dirname(resolve(spaceFile)) : undefined,
+        onEpoch: (e) => stdout.write(`  epoch ${e.epoch}: ${Object.entries(e).filter(([k, v]) => k !== 'epoch' && typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}\n`),
+      });
       doc.model = modelDir;
       doc.metrics = { ...doc.metrics, ...Object.fromEntries(Object.entries(trained.metrics ?? {}).map(([k, v]) => [`final_${k}`, v as number])) };
     }

@@ -14,7 +14,10 @@ import {
   type Storage,
   type StudyRecord,
   type Tracker,
+  type Executor,
 } from '@segtune/core';
+import { LocalExecutor } from '../local-executor';
+import { resolveWorkload } from '../workloads';
 import { didYouMean, loadSpaceFile, type LoadedSpace, type SpaceFile } from '@segtune/space';
 import { createSampler } from '@segtune/samplers';
 import { openStorage, maskUrl } from '@segtune/storage';
@@ -120,13 +123,11 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   const { sampler, scheduler } = await strategiesFor(spec, options);
 
   const spaceDir = dirname(resolve(spaceFile));
-  const executorLib = await import('@segtune/executor');
-  const resolverModule = resolverModulePath();
-  await executorLib.validateWorkload(resolverModule, spec.workload, spaceDir);
+  await resolveWorkload(spec.workload, { spaceDir });
 
   const storage = await openStorage(options.storage);
   const progressOut = io.stderr;
-  let executor: Awaited<ReturnType<typeof executorLib.createExecutor>> | undefined;
+  let executor: Executor | undefined;
   const trackers: Tracker[] = [];
   try {
     const { record } = await openStudyForSearch(storage, loaded, options, { trials, timeoutMs });
@@ -168,14 +169,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     }
     study.emit({ kind: 'study-started', study: record, spaceFile: loaded.source });
 
-    executor = await executorLib.createExecutor({
-      kind: options.executor ?? 'auto',
-      workers,
-      gpus: options.gpus,
-      trialsPerGpu: options.trialsPerGpu,
-      resolverModule,
-      timeoutMs: trialTimeoutMs,
-    });
+    executor = new LocalExecutor(workers);
 
     // First Ctrl-C: no new trials, running ones finish. Second: running ones are stopped and
     // marked failed. Either way the exit code is 130.
