@@ -30,6 +30,9 @@ export async function openStorage(url: string = DEFAULT_STORAGE, options: { read
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme && scheme !== 'sqlite' && scheme !== 'file') {
     const key = scheme === 'postgres' ? 'postgresql' : scheme.replace(/\+.*$/, '');
+    // The PostgreSQL backend registers itself when loaded; load it on first use (keeps `pg` off
+    // the path of SQLite-only runs that import this module alone).
+    if ((key === 'postgresql' || key === 'postgres') && !schemes.has(key)) await import('./postgres-storage');
     const opener = schemes.get(key);
     if (!opener) throw new UserError(`--storage: unsupported scheme "${scheme}://" in ${maskUrl(url)}; allowed: a file path, sqlite:///path.db, postgresql://user@host/db`);
     return opener(url);
