@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { Rng, parseConstraint, type Objective, type Trial } from '@segtune/core';
+import { Space, type Params } from '@segtune/space';
+import { GpSampler } from './gp';
+import { GaussianProcess } from './gaussian-process';
+import { driveSampler, fakeTrial } from './drive';
+import { logExpectedImprovement, logH, normCdf } from './normal';
+
+const MIN: Objective[] = [{ name: 'value', direction: 'minimize' }];
+const fast = { nCandidates: 256, fitRestarts: 1 };
+
+function best(trials: Trial[]): Trial {
+  return trials.reduce((a, b) => (b.values![0] < a.values![0] ? b : a));
+}
+
+describe('GP-BO finds optima', () => {
+  it('1-D quadratic: best x within 0.01 of 1.234 on [-5, 5] after 20 trials, in at least 9 of 10 seeds', async () => {
+    const space = new Space([{ name: 'x', type: 'float', low: -5, high: 5 }]);
+    let hits = 0;
+    for (let seed = 0; seed < 10; seed++) {
+      const s = new GpSampler(fast);
+      s.onWarning = () => {};
+      const { trials } = await driveSampler(s, space, MIN, (p) => [((p.x as number) - 1.234) ** 2], 20, seed);
+      if (Math.abs((best(trials).params.x as number) - 1.234) < 0.01) hits++;
+    }
+    expect(hits).toBeGreaterThanOrEqual(9);
+  });
+
+  it('2-D quadratic: best point within 0.05 of (1, -2) on [-5, 5]² after 30 trials, in at least 9 of 10 seeds', async () => {
+    const space = new Space([
+      { name: 'x', type: 'float', low: -5, high: 5 },
+      { name: 'y', type: 'float', low: -5, high: 5 },
+    ]);
+    let hits = 0;
+    for (let seed = 0; seed < 10; seed++) {
+      const s = new GpSampler(fast);
+      s.onWarning = () => {};
+      const { trials } = await driveSampler(s, space, MIN, (p) => [((p.x as number) - 1) ** 2 + ((p.y as number) + 2) ** 2], 30, seed);
+      const b = best(trials).params;
+      if (Math.hypot((b.x as number) - 1, (b.y as number) + 2) < 0.05) hits++;
+    }
+    expect(hits).toBeGreaterThanOrEqual(9);
+  });
+
+  it('rounds integers and picks categoricals inside the acquisition', async () => {
+    const space = new Space([
+      { name: 'n', type: 'int', low: 0, high: 40 },
+      { name: 'c', type: 'categorical', choices: ['a', 'b', 'c'] },
+      { name: 'x', type: 'float', low: 0, high: 1 },
+    ]);
+    const f = (p: Params) => [((p.n as number) - 27) ** 2 / 50 + (p.c === 'b' ? 0 : 1) + ((p.x as number) - 0.4) ** 2];
+    let hits = 0;
+    for (let seed = 0; seed < 5; seed++) {
+      const s = new GpSampler(fast);
+      s.onWarning = () => {};
+      const { trials } = await driveSampler(s, space, MIN, f, 30, seed);
+      for (const t of trials) expect(Number.isInteger(t.params.n)).toBe(true);
+      const b = best(trials).params;
+      if (b.n === 27 && b.c === 'b') hits++;
+    }
+    expect(hits).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('GP fallback and pending trials', () => {
+  it('samples without a model below n_startup_trials and warns once', async () => {
+    const warnings: string[] = [];
+    const s = new GpSampler({ nStartupTrials: 5, ...fast });
+    s.onWarning = (m) => warnings.push(m);
+    const space = new Space([{ name: 'x', type: 'float', low: 0, high: 1 }]);
+    const { trials } = await driveSampler(s, space, MIN, (p) => [(p.x as number) ** 2], 8, 1);
+    expect(trials).toHaveLength(8);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/sampler "gp": 0 completed trial\(s\), fewer than the 5/);
+  });
+
+  it('moves away from a pending trial at the acquisition optimum (kriging believer)', () => {
+    const space = new Space([{ name: 'x', type: 'float', low: 0, high: 1 }]);
+    const history = [0.05, 0.2, 0.35, 0.65, 0.8, 0.95].map((x, i) => fakeTrial(i, { x }, [(x - 0.5) ** 2], MIN));
+    const ctx = (running: Trial[]) => ({ space, objectives: MIN, constraints: [], history, running, rng: new Rng(3), trialNumber: 6, seed: 3 });
+    const s = new GpSampler({ nStartupTrials: 3, ...fast });
+    const alone = s.suggest(ctx([])).x as number;
+    expect(Math.abs(alone - 0.5)).toBeLessThan(0.1);
+    const pending = { ...fakeTrial(6, { x: alone }, undefined, MIN), state: 'running' as const };
+    const next = s.suggest(ctx([pending])).x as number;
+    expect(Math.abs(next - alone)).toBeGreaterThan(0.01);
+  });
+
+  it('converges to a constrained optimum on the boundary from the feasible side', async () => {
+    const space = new Space([{ name: 'x', type: 'float', low: 0, high: 1 }]);
+    const c = parseConstraint('size <= 0.6')!;
+    let feasibleLate = 0;
+    for (let seed = 0; seed < 3; seed++) {
+      const s = new GpSampler({ ...fast, nStartupTrials: 5 });
+      s.onWarning = () => {};
+      const { trials } = await driveSampler(s, space, MIN, (p) => ({ values: [1 - (p.x as number)], metrics: { size: p.x as number } }), 20, seed, [c]);
+      // The unconstrained optimum is x = 1; the constrained one x = 0.6.
+      feasibleLate += trials.slice(10).filter((t) => (t.params.x as number) <= 0.605).length;
+      const feasible = trials.filter((t) => (t.params.x as number) <= 0.6);
+      expect(Math.max(...feasible.map((t) => t.params.x as number))).toBeGreaterThan(0.59);
+    }
+    expect(feasibleLate).toBeGreaterThanOrEqual(27);
+  });
+});
+
+describe('GP numerics', () => {
+  it('interpolates noiseless data and fits sensible hyperparameters', () => {
+    const xs = Array.from({ length: 12 }, (_, i) => i / 11);
+    const X = xs.map((x) => Float64Array.of(x));
+    const gp = GaussianProcess.fit(X, xs.map((x) => Math.sin(6 * x)), new Rng(1), { restarts: 2, maxIter: 60 });
+    for (const x of [0.13, 0.5, 0.77]) {
+      const p = gp.predict(Float64Array.of(x));
+      expect(p.mu * gp.std + gp.mean).toBeCloseTo(Math.sin(6 * x), 2);
+    }
+    const at = gp.predict(X[3]);
+    expect(at.sigma).toBeLessThan(0.05);
+  });
+
+  it('computes log EI in the far tail without underflow', () => {
+    // h(z) = zΦ(z) + φ(z); at z = -2 directly, far out by the continued fraction.
+    const z = -2;
+    expect(Math.exp(logH(z))).toBeCloseTo(z * normCdf(z) + Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI), 8);
+    const far = logExpectedImprovement(40, 1, 0);
+    expect(Number.isFinite(far)).toBe(true);
+    // Asymptotically log h(-t) ≈ -t²/2 - log(√(2π)) - 2 log t.
+    expect(far).toBeCloseTo(-800 - 0.5 * Math.log(2 * Math.PI) - 2 * Math.log(40), 1);
+    // No jump where the two formulas meet (the slope there is about 3.3).
+    expect(Math.abs(logH(-3.0001) - logH(-2.9999))).toBeLessThan(1e-3);
+  });
+});

@@ -1,0 +1,291 @@
+import { encodeValue, type ParamDef, type Space } from '@segtune/space';
+import type { Rng } from '@segtune/core';
+import { logNormMass, logSumExp, normCdf } from './normal';
+
+// Parzen estimators over the encoded unit cube, one kernel per observation plus a broad prior
+// kernel. Continuous dimensions use truncated normals on [0,1]; discrete ones (ints, stepped
+// floats) the normal's mass over the param's cell, so every grid value owns its probability;
+// categoricals an Aitchison–Aitken style kernel (most mass on the observed choice, the rest
+// spread evenly, set by the prior weight).
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+/** Above this many grid cells a discrete param is modelled as continuous (then snapped). */
+const MAX_CELLS = 2000;
+
+export type DimInfo =
+  | { kind: 'cont' }
+  | { kind: 'disc'; n: number; centres: Float64Array; lo: Float64Array; hi: Float64Array }
+  | { kind: 'cat'; k: number };
+
+const dimCache = new WeakMap<ParamDef, DimInfo>();
+
+export function dimInfo(space: Space, p: ParamDef): DimInfo {
+  let d = dimCache.get(p);
+  if (d) return d;
+  if (p.type === 'categorical') d = { kind: 'cat', k: p.choices.length };
+  else {
+    const n = space.cardinality(p);
+    if (!Number.isFinite(n) || n > MAX_CELLS) d = { kind: 'cont' };
+    else {
+      const step = p.step ?? 1;
+      const centres = new Float64Array(n);
+      for (let i = 0; i < n; i++) centres[i] = encodeValue(p, p.low + i * step);
+      const lo = new Float64Array(n);
+      const hi = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        lo[i] = i === 0 ? 0 : (centres[i - 1] + centres[i]) / 2;
+        hi[i] = i === n - 1 ? 1 : (centres[i] + centres[i + 1]) / 2;
+      }
+      d = { kind: 'disc', n, centres, lo, hi };
+    }
+  }
+  dimCache.set(p, d);
+  return d;
+}
+
+/** The grid cell that holds `u` (binary search over the cell edges). */
+export function cellOf(d: Extract<DimInfo, { kind: 'disc' }>, u: number): number {
+  let a = 0;
+  let b = d.n - 1;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (u < d.hi[mid]) b = mid;
+    else a = mid + 1;
+  }
+  return a;
+}
+
+export function catOf(k: number, u: number): number {
+  return Math.min(k - 1, Math.max(0, Math.floor(u * k)));
+}
+
+/** Snaps a coordinate to its cell centre (discrete, categorical) or clamps it (continuous). */
+export function snap(d: DimInfo, u: number): number {
+  if (d.kind === 'disc') return d.centres[cellOf(d, u)];
+  if (d.kind === 'cat') return (catOf(d.k, u) + 0.5) / d.k;
+  return u < 0 ? 0 : u > 1 ? 1 : u;
+}
+
+export interface ParzenOptions {
+  priorWeight: number;
+  /**
+   * `neighbor`: each kernel as wide as the distance to its farther neighbour along the dimension
+   * (Optuna 5's rule, univariate or joint); `scott`: one width per dimension shrinking with
+   * n^(-1/(d+4)) (Optuna 2-4's multivariate rule).
+   */
+  bandwidth: 'neighbor' | 'scott';
+  /** Floor the bandwidth at 1/min(100, n+1) of the range, as Optuna's "magic clip". */
+  magicClip: boolean;
+  /** Multiplier on the bandwidth. */
+  bandwidthFactor: number;
+}
+
+export class ParzenEstimator {
+  readonly m: number;
+  private readonly logW: Float64Array;
+  private readonly cumW: Float64Array;
+  private readonly mu: Float64Array[] = [];
+  private readonly sigma: Float64Array[] = [];
+  private readonly constTerm: Float64Array[] = [];
+  private readonly logZ: Float64Array[] = [];
+  private readonly catLogP: Float64Array[] = [];
+  private readonly catP: Float64Array[] = [];
+  /** Continuous dimensions, component-major: mean/σ and 1/σ at [j * nCont + c]. */
+  private readonly contDims: number[];
+  private contMuScaled = new Float64Array(0);
+  private contInvSigma = new Float64Array(0);
+  /** Per component: log weight plus the continuous dimensions' normalising constants. */
+  private baseLog = new Float64Array(0);
+
+  /**
+   * @param infos the group's dimensions
+   * @param points observations restricted to the group (rows of infos.length coordinates)
+   * @param weights one per observation (the prior kernel gets `priorWeight` on top)
+   */
+  constructor(
+    readonly infos: readonly DimInfo[],
+    points: readonly (readonly number[])[],
+    weights: readonly number[],
+    o: ParzenOptions,
+  ) {
+    const n = points.length;
+    const m = n + 1;
+    this.m = m;
+    let total = o.priorWeight;
+    for (const w of weights) total += w;
+    this.logW = new Float64Array(m);
+    this.cumW = new Float64Array(m);
+    let acc = 0;
+    for (let j = 0; j < m; j++) {
+      const w = (j < n ? weights[j] : o.priorWeight) / total;
+      this.logW[j] = Math.log(w);
+      acc += w;
+      this.cumW[j] = acc;
+    }
+    const dims = infos.length;
+    for (let d = 0; d < dims; d++) {
+      const info = infos[d];
+      if (info.kind === 'cat') {
+        const k = info.k;
+        const p = new Float64Array(m * k);
+        // Aitchison–Aitken style: the observed choice gets 1, every choice prior_weight/(n+1), so
+        // the kernel sharpens as evidence accumulates (Optuna 5's categorical kernel).
+        const off = o.priorWeight / (n + 1);
+        for (let j = 0; j < n; j++) {
+          const c = catOf(k, points[j][d]);
+          const rowTotal = 1 + k * off;
+          for (let c2 = 0; c2 < k; c2++) p[j * k + c2] = (off + (c2 === c ? 1 : 0)) / rowTotal;
+        }
+        for (let c2 = 0; c2 < k; c2++) p[n * k + c2] = 1 / k;
+        this.catP.push(p);
+        this.catLogP.push(p.map(Math.log));
+        this.mu.push(new Float64Array(0));
+        this.sigma.push(new Float64Array(0));
+        this.constTerm.push(new Float64Array(0));
+        this.logZ.push(new Float64Array(0));
+        continue;
+      }
+      this.catP.push(new Float64Array(0));
+      this.catLogP.push(new Float64Array(0));
+      const mu = new Float64Array(m);
+      for (let j = 0; j < n; j++) mu[j] = points[j][d];
+      mu[n] = 0.5;
+      const sigma = new Float64Array(m);
+      if (o.bandwidth === 'scott') {
+        sigma.fill(0.2 * Math.max(n, 1) ** (-1 / (dims + 4)));
+      } else {
+        // Distance to the farther of the two neighbours (the cube's ends count as neighbours);
+        // the outermost kernels use their inner neighbour only (Optuna's consider_endpoints=False).
+        const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => mu[a] - mu[b]);
+        for (let r = 0; r < n; r++) {
+          const left = r === 0 ? 0 : mu[order[r - 1]];
+          const right = r === n - 1 ? 1 : mu[order[r + 1]];
+          sigma[order[r]] = Math.max(mu[order[r]] - left, right - mu[order[r]]);
+        }
+        if (n >= 2) {
+          sigma[order[0]] = mu[order[1]] - mu[order[0]];
+          sigma[order[n - 1]] = mu[order[n - 1]] - mu[order[n - 2]];
+        }
+      }
+      const maxSigma = 1;
+      const minSigma = o.magicClip ? 1 / Math.min(100, 1 + m) : 1e-12;
+      for (let j = 0; j < n; j++) sigma[j] = Math.min(maxSigma, Math.max(minSigma, sigma[j] * o.bandwidthFactor));
+      sigma[n] = 1;
+      const logZ = new Float64Array(m);
+      const constTerm = new Float64Array(m);
+      for (let j = 0; j < m; j++) {
+        // Kernel means lie in [0, 1], so the interval straddles the mean: the mass is never tiny
+        // and the direct difference is accurate (and much cheaper than the tail-safe form).
+        const a = -mu[j] / sigma[j];
+        const b = (1 - mu[j]) / sigma[j];
+        logZ[j] = a <= 0 && b >= 0 ? Math.log(normCdf(b) - normCdf(a)) : logNormMass(a, b);
+        constTerm[j] = -Math.log(sigma[j]) - LOG_SQRT_2PI - logZ[j];
+      }
+      this.mu.push(mu);
+      this.sigma.push(sigma);
+      this.logZ.push(logZ);
+      this.constTerm.push(constTerm);
+    }
+    this.contDims = infos.map((info, d) => (info.kind === 'cont' ? d : -1)).filter((d) => d >= 0);
+    const nc = this.contDims.length;
+    this.contMuScaled = new Float64Array(m * nc);
+    this.contInvSigma = new Float64Array(m * nc);
+    this.baseLog = Float64Array.from(this.logW);
+    this.contDims.forEach((d, c) => {
+      for (let j = 0; j < m; j++) {
+        const inv = 1 / this.sigma[d][j];
+        this.contInvSigma[j * nc + c] = inv;
+        this.contMuScaled[j * nc + c] = this.mu[d][j] * inv;
+        this.baseLog[j] += this.constTerm[d][j];
+      }
+    });
+  }
+
+  /** Draws `count` points (each a row of group coordinates, snapped to cells). */
+  sample(rng: Rng, count: number): number[][] {
+    const out: number[][] = [];
+    for (let c = 0; c < count; c++) {
+      const r = rng.random();
+      let j = 0;
+      while (j < this.m - 1 && this.cumW[j] < r) j++;
+      const row: number[] = [];
+      for (let d = 0; d < this.infos.length; d++) {
+        const info = this.infos[d];
+        if (info.kind === 'cat') {
+          const k = info.k;
+          const p = this.catP[d];
+          let u = rng.random();
+          let choice = k - 1;
+          for (let c2 = 0; c2 < k; c2++) {
+            u -= p[j * k + c2];
+            if (u <= 0) {
+              choice = c2;
+              break;
+            }
+          }
+          row.push((choice + 0.5) / k);
+          continue;
+        }
+        const mu = this.mu[d][j];
+        const s = this.sigma[d][j];
+        let x = NaN;
+        for (let t = 0; t < 64; t++) {
+          const y = rng.normal(mu, s);
+          if (y >= 0 && y <= 1) {
+            x = y;
+            break;
+          }
+        }
+        if (Number.isNaN(x)) x = rng.random();
+        row.push(snap(info, x));
+      }
+      out.push(row);
+    }
+    return out;
+  }
+
+  /** log density (mass, for discrete coordinates) of each row. */
+  logPdf(rows: readonly (readonly number[])[]): Float64Array {
+    const out = new Float64Array(rows.length);
+    const acc = new Float64Array(this.m);
+    const dims = this.infos.length;
+    const nc = this.contDims.length;
+    const xc = new Float64Array(nc);
+    const muS = this.contMuScaled;
+    const invS = this.contInvSigma;
+    for (let i = 0; i < rows.length; i++) {
+      const x = rows[i];
+      for (let c = 0; c < nc; c++) xc[c] = x[this.contDims[c]];
+      // Continuous dimensions in one pass over flat arrays (the hot loop at thousands of trials).
+      for (let j = 0, o = 0; j < this.m; j++, o += nc) {
+        let q = 0;
+        for (let c = 0; c < nc; c++) {
+          const z = xc[c] * invS[o + c] - muS[o + c];
+          q += z * z;
+        }
+        acc[j] = this.baseLog[j] - 0.5 * q;
+      }
+      for (let d = 0; d < dims; d++) {
+        const info = this.infos[d];
+        const u = x[d];
+        if (info.kind === 'cont') continue;
+        if (info.kind === 'cat') {
+          const k = info.k;
+          const c = catOf(k, u);
+          const lp = this.catLogP[d];
+          for (let j = 0; j < this.m; j++) acc[j] += lp[j * k + c];
+        } else {
+          const cell = cellOf(info, u);
+          const a = info.lo[cell];
+          const b = info.hi[cell];
+          const mu = this.mu[d];
+          const sg = this.sigma[d];
+          const lz = this.logZ[d];
+          for (let j = 0; j < this.m; j++) acc[j] += logNormMass((a - mu[j]) / sg[j], (b - mu[j]) / sg[j]) - lz[j];
+        }
+      }
+      out[i] = logSumExp(acc);
+    }
+    return out;
+  }
+}
