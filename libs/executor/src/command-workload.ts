@@ -1,0 +1,232 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { UserError, isPruned, type MetricValues, type Workload } from '@segtune/core';
+import type { Params, WorkloadSpec } from '@segtune/space';
+import { killProcessGroup } from './process-group';
+
+export type CommandSpec = Extract<WorkloadSpec, { kind: 'command' }>;
+
+/** Placeholders every command may use besides its params. */
+export const COMMAND_PLACEHOLDERS = ['trial_number', 'seed', 'artifact_dir'] as const;
+
+const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_.\-]*)\}/g;
+const STDERR_TAIL_LINES = 20;
+
+/** The placeholder names an argv element uses. */
+export function placeholdersOf(arg: string): string[] {
+  const names: string[] = [];
+  for (const m of arg.matchAll(PLACEHOLDER)) if (m[1]) names.push(m[1]);
+  return names;
+}
+
+/**
+ * Substitutes `{name}` in each argv element (`{{` and `}}` are literal braces). Each element
+ * stays one argument whatever the value holds: no shell ever sees it.
+ */
+export function substituteArgv(argv: readonly string[], values: Record<string, string | number | boolean | undefined>): string[] {
+  return argv.map((arg, i) =>
+    arg.replace(PLACEHOLDER, (whole, name: string | undefined) => {
+      if (whole === '{{') return '{';
+      if (whole === '}}') return '}';
+      const v = values[name!];
+      if (v === undefined) throw new Error(`argv[${i}] "${arg}" uses {${name}}, which this trial has no value for`);
+      return String(v);
+    }),
+  );
+}
+
+/** The folder a command runs in: `cwd` relative to the space file's folder, or that folder. */
+export function commandCwd(spec: CommandSpec, spaceDir: string): string {
+  return spec.cwd ? resolve(spaceDir, spec.cwd) : spaceDir;
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Like `which`: a name with a slash is taken relative to `cwd`, a bare name is looked up on PATH. */
+export function findExecutable(command: string, cwd: string, path: string | undefined = process.env.PATH): string | undefined {
+  if (command.includes('/')) {
+    const file = isAbsolute(command) ? command : resolve(cwd, command);
+    return isExecutableFile(file) ? file : undefined;
+  }
+  for (const dir of (path ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const file = join(isAbsolute(dir) ? dir : resolve(cwd, dir), command);
+    if (isExecutableFile(file)) return file;
+  }
+  return undefined;
+}
+
+/**
+ * Checks a command workload before any trial starts: the program exists and is executable,
+ * and, when the space's params are given, every placeholder names one of them.
+ */
+export function validateCommand(spec: CommandSpec, spaceDir: string, paramNames?: readonly string[]): string {
+  const cwd = commandCwd(spec, spaceDir);
+  try {
+    if (!statSync(cwd).isDirectory()) throw new Error();
+  } catch {
+    throw new UserError(`workload.cwd: folder ${cwd} not found`);
+  }
+  const program = substituteSafe(spec.argv[0]);
+  const exe = findExecutable(program, cwd, spec.env?.PATH ?? process.env.PATH);
+  if (!exe) {
+    const where = program.includes('/') ? `at ${resolve(cwd, program)} (or it is not executable)` : 'on PATH';
+    throw new UserError(`workload.argv[0]: command "${program}" not found ${where}`);
+  }
+  if (paramNames) {
+    const allowed = new Set<string>([...paramNames, ...COMMAND_PLACEHOLDERS]);
+    spec.argv.forEach((arg, i) => {
+      for (const name of placeholdersOf(arg)) {
+        if (!allowed.has(name)) throw new UserError(`workload.argv[${i}]: unknown placeholder {${name}}; allowed: ${[...allowed].map((n) => `{${n}}`).join(', ')}`);
+      }
+    });
+  }
+  return exe;
+}
+
+function substituteSafe(program: string): string {
+  return program.replace(/\{\{/g, '{').replace(/\}\}/g, '}');
+}
+
+function numericValues(obj: Record<string, unknown>): MetricValues {
+  const out: MetricValues = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'step' || k === 'final') continue;
+    if (typeof v === 'number') out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Runs any program as a workload. The argv gets the trial's params substituted; each stdout
+ * line that is a JSON object with a numeric `step` is a report; the result is the line marked
+ * `"final": true`, else the last JSON line. A stop or an abort sends SIGTERM to the command's
+ * process group, then SIGKILL after `grace_seconds` (default 10). A non-zero exit fails the
+ * trial with the end of its stderr.
+ */
+export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }): Workload {
+  const cwd = commandCwd(spec, options.spaceDir);
+  const graceMs = (spec.grace_seconds ?? 10) * 1000;
+
+  return async (params: Params, ctx) => {
+    const values: Record<string, string | number | boolean | undefined> = {
+      trial_number: ctx.trialNumber,
+      seed: ctx.seed,
+      artifact_dir: ctx.artifactDir,
+      ...params,
+    };
+    const argv = substituteArgv(spec.argv, values);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // Python buffers a piped stdout: without this, reports would arrive only at exit.
+      PYTHONUNBUFFERED: '1',
+      ...spec.env,
+      SEGTUNE_TRIAL_NUMBER: String(ctx.trialNumber),
+      SEGTUNE_SEED: String(ctx.seed),
+      SEGTUNE_PARAMS: JSON.stringify(params),
+    };
+    if (ctx.artifactDir) env.SEGTUNE_ARTIFACT_DIR = ctx.artifactDir;
+    if (ctx.budget) env.SEGTUNE_BUDGET = JSON.stringify(ctx.budget);
+    if (ctx.device.backend) env.SEGTUNE_BACKEND = ctx.device.backend;
+    const exe = findExecutable(argv[0], cwd, env.PATH);
+    if (!exe) throw new Error(`command "${argv[0]}" not found${argv[0].includes('/') ? ` in ${cwd}` : ' on PATH'}`);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+
+    const child = spawn(exe, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res, rej) => {
+      child.once('error', rej);
+      child.once('close', (code, signal) => res({ code, signal }));
+    });
+    // Keep the promise from rejecting unobserved while lines are read; it is awaited below.
+    exited.catch(() => undefined);
+    if (child.pid !== undefined) ctx.setAttrs({ command_pid: child.pid });
+
+    let killTimer: NodeJS.Timeout | undefined;
+    let terminating = false;
+    const terminate = () => {
+      if (terminating || child.pid === undefined) return;
+      terminating = true;
+      killProcessGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => child.pid !== undefined && killProcessGroup(child.pid, 'SIGKILL'), graceMs);
+    };
+    ctx.signal.addEventListener('abort', terminate, { once: true });
+
+    const stderrTail: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      stderrTail.push(line);
+      if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+    });
+
+    let last: Record<string, unknown> | undefined;
+    let final: Record<string, unknown> | undefined;
+    let pruned: unknown;
+    let reportError: unknown;
+    try {
+      for await (const raw of createInterface({ input: child.stdout!, crlfDelay: Infinity })) {
+        const line = raw.trim();
+        if (!line.startsWith('{') || terminating) continue;
+        let obj: unknown;
+        try {
+          obj = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) continue;
+        const rec = obj as Record<string, unknown>;
+        last = rec;
+        if (rec.final === true) {
+          final = rec;
+        } else if (typeof rec.step === 'number') {
+          try {
+            await ctx.report(rec.step, numericValues(rec));
+          } catch (e) {
+            if (isPruned(e)) pruned = e;
+            else reportError = e;
+            terminate();
+          }
+        }
+      }
+      const { code, signal } = await exited;
+      if (pruned) throw pruned;
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      if (reportError) throw reportError;
+      if (code !== 0) {
+        const tail = stderrTail.filter((l) => l.trim()).slice(-5).join(' | ');
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        throw new Error(`command ${how}${tail ? `: ${tail}` : ' (no stderr)'}`);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EACCES') {
+        throw new Error(`command "${argv[0]}" could not be started: ${(e as Error).message}`);
+      }
+      throw e;
+    } finally {
+      clearTimeout(killTimer);
+      ctx.signal.removeEventListener('abort', terminate);
+      // Leave nothing of the command behind (its data loaders, say) once the trial is over.
+      if (child.pid !== undefined) killGroupOnly(child.pid);
+    }
+    const result = final ?? last;
+    if (!result) throw new Error('the command printed no JSON line with values on stdout');
+    return numericValues(result);
+  };
+}
+
+/** Kills what is left of a process group; never a lone pid, which may since have been reused. */
+function killGroupOnly(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // The group is gone: nothing left behind.
+  }
+}

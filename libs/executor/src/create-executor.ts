@@ -1,0 +1,108 @@
+import { isUserError, UserError, type Executor } from '@segtune/core';
+import type { WorkloadSpec } from '@segtune/space';
+import { validateCommand } from './command-workload';
+import { describeError, oneLine } from './failure';
+import { GpuExecutor } from './gpu-executor';
+import { detectGpus, parseGpuFlag, type GpuInfo } from './gpu-inventory';
+import { InlineExecutor } from './inline-executor';
+import { moduleWorkload } from './module-workload';
+import { bundledEntry } from './paths';
+import { PoolExecutor } from './pool-executor';
+import { loadResolverModule } from './resolver-module';
+
+export type ExecutorKind = 'inline' | 'pool' | 'gpu' | 'auto';
+
+export interface CreateExecutorOptions {
+  /** `auto` (default): one process per GPU when GPUs are selected, else a thread pool. */
+  kind?: ExecutorKind;
+  /** Threads of the pool (`--workers`); default: the number of cores. Ignored on GPUs. */
+  workers?: number;
+  /** `--gpus all|none|0,1`; default `all` (every detected GPU, maybe none). */
+  gpus?: string;
+  /** `--trials-per-gpu`; default 1. */
+  trialsPerGpu?: number;
+  /** Absolute path or file URL of the workload resolver module. */
+  resolverModule: string;
+  /** Heap limit of each worker thread, MB. */
+  heapLimitMb?: number;
+  /** Default per-trial time limit (a task's own `timeoutMs` wins). */
+  timeoutMs?: number;
+  /** How long an aborted trial may take to stop before its thread is terminated; default 5000 ms. */
+  abortGraceMs?: number;
+  /** The GPU inventory; default: `detectGpus()` (nvidia-smi, or SEGTUNE_FAKE_GPUS). */
+  inventory?: GpuInfo[];
+}
+
+function wholeNumber(value: number | undefined, flag: string, min: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min) throw new UserError(`${flag} must be a whole number of at least ${min}, got ${value}`);
+}
+
+/** Checks the options a user controls; UserError (exit 2) before anything starts. */
+export function validateExecutorOptions(o: CreateExecutorOptions): void {
+  const kinds: ExecutorKind[] = ['inline', 'pool', 'gpu', 'auto'];
+  if (o.kind !== undefined && !kinds.includes(o.kind)) throw new UserError(`--executor must be one of ${kinds.join(', ')}, got "${o.kind}"`);
+  wholeNumber(o.workers, '--workers', 1);
+  wholeNumber(o.trialsPerGpu, '--trials-per-gpu', 1);
+  wholeNumber(o.heapLimitMb, '--heap-limit-mb', 16);
+  if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw new UserError(`the trial timeout must be positive, got ${o.timeoutMs} ms`);
+}
+
+/**
+ * Builds the executor a search runs on: GPU processes when GPUs are selected (and `kind` is
+ * `auto` or `gpu`), else a worker-thread pool, or inline on the main thread. Bad options and a
+ * missing or malformed resolver module are UserErrors.
+ */
+export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
+  validateExecutorOptions(options);
+  const resolver = await loadResolverModule(options.resolverModule);
+  const kind = options.kind ?? 'auto';
+  if (kind === 'inline') {
+    return new InlineExecutor({ resolve: resolver.resolveWorkload, capacity: options.workers ?? 1, timeoutMs: options.timeoutMs, abortGraceMs: options.abortGraceMs });
+  }
+  let gpus: GpuInfo[] = [];
+  if (kind !== 'pool') {
+    const inventory = options.inventory ?? detectGpus();
+    gpus = parseGpuFlag(options.gpus, inventory);
+    if (kind === 'gpu' && !gpus.length) throw new UserError(`--executor gpu: no GPU selected (--gpus ${options.gpus ?? 'all'} found none)`);
+  }
+  if (gpus.length) {
+    return GpuExecutor.start({
+      gpus,
+      trialsPerGpu: options.trialsPerGpu ?? 1,
+      resolverModule: options.resolverModule,
+      heapLimitMb: options.heapLimitMb,
+      timeoutMs: options.timeoutMs,
+      abortGraceMs: options.abortGraceMs,
+      estimateMemoryBytes: resolver.estimateMemoryBytes ? (spec, params) => resolver.estimateMemoryBytes!(spec, params) : undefined,
+      childFile: bundledEntry('gpu-child.mjs'),
+    });
+  }
+  return new PoolExecutor({
+    resolverModule: options.resolverModule,
+    workers: options.workers,
+    heapLimitMb: options.heapLimitMb,
+    timeoutMs: options.timeoutMs,
+    abortGraceMs: options.abortGraceMs,
+    workerFile: bundledEntry('worker.mjs'),
+  });
+}
+
+/**
+ * Checks a space file's workload before any trial starts: a command exists (and its
+ * placeholders name params, when `paramNames` is given), a module exists and exports the
+ * function, and the resolver can build the workload. UserError otherwise.
+ */
+export async function validateWorkload(resolverModule: string, spec: WorkloadSpec, spaceDir: string, paramNames?: readonly string[]): Promise<void> {
+  if (spec.kind === 'command') validateCommand(spec, spaceDir, paramNames);
+  if (spec.kind === 'module') await moduleWorkload(spec, { spaceDir });
+  const resolver = await loadResolverModule(resolverModule);
+  let workload: unknown;
+  try {
+    workload = await resolver.resolveWorkload(spec, { spaceDir });
+  } catch (e) {
+    if (isUserError(e)) throw e;
+    throw new UserError(oneLine(`workload (${spec.kind}): ${describeError(e)}`));
+  }
+  if (typeof workload !== 'function') throw new UserError(`workload (${spec.kind}): the resolver returned ${typeof workload}, not a function`);
+}

@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrialOutcome } from '@segtune/core';
+import { createExecutor } from './create-executor';
+import { ensureBundled } from './ensure-bundled';
+import { GpuExecutor } from './gpu-executor';
+import { isAlive } from './process-group';
+import { driveAll, moduleTask, testResolver } from './test-helpers';
+
+const FAKE = '0:H200:1000:0,1:H200:1000:200';
+let savedFake: string | undefined;
+
+beforeAll(async () => {
+  await ensureBundled();
+  savedFake = process.env.SEGTUNE_FAKE_GPUS;
+  process.env.SEGTUNE_FAKE_GPUS = FAKE;
+}, 120_000);
+
+afterAll(() => {
+  if (savedFake === undefined) delete process.env.SEGTUNE_FAKE_GPUS;
+  else process.env.SEGTUNE_FAKE_GPUS = savedFake;
+});
+
+/** The most intervals [start, end) that overlap at any instant. */
+function maxOverlap(intervals: [number, number][]): number {
+  const events = intervals.flatMap(([s, e]) => [
+    [s, 1],
+    [e, -1],
+  ]);
+  // Ends before starts at the same instant: a trial that ended when another began did not overlap.
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of events) max = Math.max(max, (now += d));
+  return max;
+}
+
+function metrics(o: TrialOutcome): Record<string, number> {
+  if (o.state !== 'complete') throw new Error(`trial not complete: ${JSON.stringify(o)}`);
+  return o.metrics;
+}
+
+describe('GpuExecutor with a fake inventory of two GPUs', () => {
+  it('binds every trial to its process\'s GPU and never runs more than two trials on one', async () => {
+    const executor = await createExecutor({ resolverModule: testResolver, gpus: 'all', trialsPerGpu: 2, heapLimitMb: 64, timeoutMs: 30_000 });
+    expect(executor).toBeInstanceOf(GpuExecutor);
+    expect(executor.capacity).toBe(4);
+    const gpuExec = executor as GpuExecutor;
+    const pids = gpuExec.pids;
+    expect(pids).toHaveLength(2);
+    let results;
+    try {
+      // More in flight than the GPUs hold: the executor, not the caller, must keep to two each.
+      const tasks = Array.from({ length: 40 }, (_, i) => moduleTask(i, { ms: 20 + (i % 5) * 10 }, 'gpu-probe.mjs'));
+      results = await Promise.all(tasks.map((t) => executor.run(t, { onReport: async () => 'continue' })));
+    } finally {
+      await executor.close();
+    }
+    const byGpu = new Map<number, [number, number][]>();
+    for (const o of results) {
+      const m = metrics(o);
+      // The trial saw exactly its own process's CUDA_VISIBLE_DEVICES, and device 0 in it.
+      expect(m.cvd).toBe(o.attrs.gpu);
+      expect(m.device_gpu).toBe(0);
+      expect(o.attrs.worker).toMatch(new RegExp(`^gpu${o.attrs.gpu}/pid${m.pid}/t\\d+$`));
+      expect(pids[o.attrs.gpu as number]).toBe(m.pid);
+      const list = byGpu.get(o.attrs.gpu as number) ?? [];
+      list.push([m.start, m.end]);
+      byGpu.set(o.attrs.gpu as number, list);
+    }
+    expect([...byGpu.keys()].sort()).toEqual([0, 1]);
+    for (const intervals of byGpu.values()) expect(maxOverlap(intervals)).toBeLessThanOrEqual(2);
+    expect(Object.values(gpuExec.peakRunning())).toEqual([2, 2]);
+    // No GPU process is left.
+    expect(pids.filter(isAlive)).toEqual([]);
+  }, 90_000);
+});
+
+describe('GpuExecutor', () => {
+  let executor: GpuExecutor;
+  beforeAll(async () => {
+    executor = await GpuExecutor.start({
+      gpus: [
+        { index: 0, name: 'fake', memoryTotalMb: 1000, memoryUsedMb: 0 },
+        { index: 1, name: 'fake', memoryTotalMb: 1000, memoryUsedMb: 400 },
+      ],
+      trialsPerGpu: 3,
+      resolverModule: testResolver,
+      heapLimitMb: 32,
+      timeoutMs: 30_000,
+      abortGraceMs: 300,
+      estimateMemoryBytes: (_spec, params) => (typeof params.mem_mb === 'number' ? params.mem_mb * 2 ** 20 : undefined),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    const pids = executor.pids;
+    await executor.close();
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+
+  it('packs trials by their memory estimate and never above a card\'s free memory', async () => {
+    // GPU 0 has 1000 MiB free, GPU 1 600 MiB: 450 MiB trials fit two on GPU 0, one on GPU 1,
+    // although each process has three slots.
+    const tasks = Array.from({ length: 12 }, (_, i) => moduleTask(i, { ms: 30, mem_mb: 450 }, 'gpu-probe.mjs'));
+    const before = executor.peakRunning();
+    const results = await Promise.all(tasks.map((t) => executor.run(t, { onReport: async () => 'continue' })));
+    const byGpu: Record<number, [number, number][]> = { 0: [], 1: [] };
+    for (const o of results) {
+      const m = metrics(o);
+      expect(o.attrs.memory_estimate_bytes).toBe(450 * 2 ** 20);
+      byGpu[o.attrs.gpu as number].push([m.start, m.end]);
+    }
+    expect(maxOverlap(byGpu[0])).toBeLessThanOrEqual(2);
+    expect(maxOverlap(byGpu[1])).toBeLessThanOrEqual(1);
+    expect(byGpu[0].length + byGpu[1].length).toBe(12);
+    expect(before[0]).toBe(0);
+    expect(executor.peakRunning()).toEqual({ 0: 2, 1: 1 });
+  }, 60_000);
+
+  it('fails a trial too large for every card as oom without running it', async () => {
+    const o = await executor.run(moduleTask(1, { mem_mb: 1500 }, 'gpu-probe.mjs'), { onReport: async () => 'continue' });
+    expect(o).toMatchObject({ state: 'failed', reason: 'oom' });
+    expect(o.state === 'failed' && o.error).toContain('needs about 1500 MiB of GPU memory');
+  });
+
+  it('relays reports and stop decisions across the process boundary', async () => {
+    const steps: number[] = [];
+    const o = await executor.run(moduleTask(2, { fault: 'stop' }), {
+      onReport: async (step) => {
+        steps.push(step);
+        return step >= 2 ? 'stop' : 'continue';
+      },
+    });
+    expect(o).toMatchObject({ state: 'pruned', step: 2 });
+    expect(steps).toEqual([1, 2]);
+  });
+
+  it('isolates thread deaths inside a GPU process', async () => {
+    const [exit, oom, ok] = await Promise.all(
+      ['exit', 'oom', 'ok'].map((fault, i) => executor.run(moduleTask(i, { fault, x: 2 }), { onReport: async () => 'continue' })),
+    );
+    expect(exit).toMatchObject({ state: 'failed', reason: 'crash' });
+    expect(oom).toMatchObject({ state: 'failed', reason: 'oom' });
+    expect(ok).toMatchObject({ state: 'complete', metrics: { loss: 4 } });
+  }, 60_000);
+
+  it('fails the trials of a GPU process that died and starts a new process', async () => {
+    let victim: number | undefined;
+    const o = await executor.run(moduleTask(3, { fault: 'hang-polite' }), {
+      onReport: async () => 'continue',
+      onStart: (attrs) => {
+        victim = Number(/pid(\d+)/.exec(String(attrs.worker))![1]);
+        process.kill(victim, 'SIGKILL');
+      },
+    });
+    expect(o).toMatchObject({ state: 'failed', reason: 'crash' });
+    expect(o.state === 'failed' && o.error).toMatch(/process of GPU \d was killed by SIGKILL/);
+    // The next trials still run, on a fresh process for that GPU.
+    const again = await Promise.all([0, 1, 2, 3].map((i) => executor.run(moduleTask(10 + i, { ms: 10 }, 'gpu-probe.mjs'), { onReport: async () => 'continue' })));
+    for (const a of again) expect(a.state).toBe('complete');
+    await executor.whenReady();
+    expect(executor.pids).toHaveLength(2);
+    expect(executor.pids).not.toContain(victim);
+    expect(isAlive(victim!)).toBe(false);
+  }, 60_000);
+
+  it('leaves Ctrl-C (SIGINT) to the parent: GPU processes survive it', async () => {
+    await executor.whenReady();
+    const pids = executor.pids;
+    for (const pid of pids) process.kill(pid, 'SIGINT');
+    const o = await executor.run(moduleTask(7, { ms: 10 }, 'gpu-probe.mjs'), { onReport: async () => 'continue' });
+    expect(o.state).toBe('complete');
+    expect(executor.pids).toEqual(pids);
+    expect(pids.filter(isAlive)).toEqual(pids);
+  });
+
+  it('passes an interrupt to the GPU process', async () => {
+    const abort = new AbortController();
+    const o = await executor.run(moduleTask(4, { fault: 'hang-polite' }), {
+      onReport: async () => 'continue',
+      onStart: () => setTimeout(() => abort.abort(), 20),
+      signal: abort.signal,
+    });
+    expect(o).toMatchObject({ state: 'failed', reason: 'interrupted' });
+  });
+});
+
+describe('driveAll over GPU processes', () => {
+  it('keeps the executor full with one caller per slot', async () => {
+    const executor = await createExecutor({ resolverModule: testResolver, gpus: '1', trialsPerGpu: 2 });
+    try {
+      const results = await driveAll(executor, Array.from({ length: 6 }, (_, i) => moduleTask(i, { x: i })));
+      expect(results.map((r) => r.outcome.state)).toEqual(Array(6).fill('complete'));
+      expect(new Set(results.map((r) => r.outcome.attrs.gpu))).toEqual(new Set([1]));
+    } finally {
+      await executor.close();
+    }
+  }, 60_000);
+});

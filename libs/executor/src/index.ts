@@ -1,0 +1,19 @@
+export { InlineExecutor, type InlineExecutorOptions } from './inline-executor';
+export { PoolExecutor, type PoolExecutorOptions } from './pool-executor';
+export { GpuExecutor, type GpuExecutorOptions } from './gpu-executor';
+export { detectGpus, parseGpuFlag, parseNvidiaSmi, parseFakeGpus, freeBytes, NVIDIA_SMI_ARGS, type GpuInfo } from './gpu-inventory';
+export {
+  commandWorkload,
+  validateCommand,
+  substituteArgv,
+  findExecutable,
+  placeholdersOf,
+  COMMAND_PLACEHOLDERS,
+  type CommandSpec,
+} from './command-workload';
+export { moduleWorkload, type ModuleSpec } from './module-workload';
+export { createExecutor, validateWorkload, validateExecutorOptions, type CreateExecutorOptions, type ExecutorKind } from './create-executor';
+export { loadResolverModule, WorkloadCache, type ResolverModule } from './resolver-module';
+export { TrialAbort, isOomMessage, classifyFailure, type AbortReason } from './failure';
+export { runTrial, type TrialChannel } from './trial-runner';
+export { executorDistDir } from './paths';

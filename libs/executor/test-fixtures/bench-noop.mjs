@@ -1,0 +1,4 @@
+// The no-op trial of the executor benchmark: returns at once.
+export default function noop(params) {
+  return params.x ?? 0;
+}

@@ -1,0 +1,2 @@
+// A module that is not a resolver: exports no resolveWorkload.
+export const answer = 42;
