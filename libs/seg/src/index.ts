@@ -1,0 +1,17 @@
+// The built-in segmentation workload: datasets, augmentation, the U-Net family, training,
+// metrics and cost, export, and tfjs backends.
+export { segmentationWorkload, trainFinal, exportModel, estimateMemoryBytes, parseSegSpec, loadDataset, modelConfig, type SegWorkloadSpec, type FinalMetrics, type TrainFinalOptions } from './workload';
+export { trialSettings, PARAM_DEFAULTS, KNOWN_PARAMS, type TrialSettings } from './config';
+export type { SegDataset, SegSplit } from './dataset';
+export { sampleOf, classFrequencies } from './dataset';
+export { syntheticShapes, SHAPE_CLASSES, type SyntheticShapesOptions } from './synthetic-shapes';
+export { folderDataset, type FolderDatasetOptions } from './folder-dataset';
+export { augmentSample, policyFromParams, presetPolicy, isIdentityPolicy, AUGMENT_OPS, AUGMENT_PRESETS, type AugmentPolicy, type AugmentOp, type OpSetting } from './augment';
+export { buildUNet, unetStats, checkUNetConfig, ACTIVATIONS, type UNetConfig, type UNetStats, type Activation } from './unet';
+export { SegOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerName } from './optimizer';
+export { learningRate, SCHEDULES, type ScheduleConfig, type ScheduleName } from './lr-schedule';
+export { trainUNet, evaluate, segLoss, type TrainConfig, type TrainHooks, type TrainResult, type EpochResult } from './train';
+export { ConfusionMatrix, segMetrics, type SegMetrics } from './metrics';
+export { measureLatency, coefficientOfVariation, estimateTrainingMemory, type LatencyOptions, type LatencyResult } from './cost';
+export { saveModel, loadModel, fileSystemHandler } from './export';
+export { initBackend, BACKEND_NAMES, type BackendInfo, type BackendName } from './backend';

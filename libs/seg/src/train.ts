@@ -1,0 +1,169 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@segtune/core';
+import type { SegDataset, SegSplit } from './dataset';
+import { type AugmentPolicy, augmentSample, isIdentityPolicy } from './augment';
+import { buildUNet, type UNetConfig } from './unet';
+import { SegOptimizer, type OptimizerConfig } from './optimizer';
+import { learningRate, checkSchedule, type ScheduleConfig } from './lr-schedule';
+import { ConfusionMatrix, segMetrics, type SegMetrics } from './metrics';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+
+export interface TrainConfig {
+  model: UNetConfig;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleConfig;
+  batchSize: number;
+  /** Epochs to reach (the fidelity). */
+  epochs: number;
+  /** Total epochs the schedule is laid out over (the budget's maximum); defaults to `epochs`. */
+  scheduleEpochs?: number;
+  augment: AugmentPolicy;
+  /** Seeds weight initialisation, data order and augmentation. */
+  seed: number;
+}
+
+export interface EpochResult extends SegMetrics {
+  epoch: number;
+  /** Mean training loss of the epoch. */
+  loss: number;
+  /** The loss became non-finite; training stopped after this epoch. */
+  diverged?: boolean;
+}
+
+export interface TrainHooks {
+  /** Called once with the freshly built (or restored) model before the first step. */
+  beforeTraining?: (model: tf.LayersModel) => Promise<void> | void;
+  /** Called after every epoch; may throw (e.g. `Pruned`) to stop training; tensors are freed first. */
+  onEpoch?: (r: EpochResult) => Promise<void> | void;
+  signal?: AbortSignal;
+  /** Where to save a checkpoint after every epoch and resume from, when set. */
+  checkpointDir?: string;
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  final: EpochResult;
+  /** The epoch training resumed from (0 when it started fresh). */
+  resumedFrom: number;
+}
+
+/** Copies samples `idx` of a split (augmented when a policy is given) into batch buffers. */
+function fillBatch(ds: SegDataset, split: SegSplit, idx: number[], policy: AugmentPolicy | undefined, rng: Rng, x: Float32Array, y: Uint8Array): void {
+  const hw = ds.height * ds.width;
+  const px = hw * ds.channels;
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k];
+    const img = split.images.subarray(i * px, (i + 1) * px);
+    const msk = split.masks.subarray(i * hw, (i + 1) * hw);
+    if (policy) augmentSample(img, msk, ds.height, ds.width, ds.channels, policy, rng, x.subarray(k * px, (k + 1) * px), y.subarray(k * hw, (k + 1) * hw));
+    else {
+      x.set(img, k * px);
+      y.set(msk, k * hw);
+    }
+  }
+}
+
+/** Pixel-mean softmax cross-entropy of logits [B,H,W,K] against class indices [B,H,W]. */
+export function segLoss(logits: tf.Tensor, labels: tf.Tensor, numClasses: number): tf.Scalar {
+  return tf.tidy(() => {
+    const onehot = tf.oneHot(tf.cast(labels, 'int32'), numClasses);
+    return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+  });
+}
+
+/** Confusion matrix of a model's argmax predictions on a split, in batches. */
+export async function evaluate(model: tf.LayersModel, ds: SegDataset, split: SegSplit, batchSize = 16): Promise<ConfusionMatrix> {
+  const cm = new ConfusionMatrix(ds.numClasses);
+  const hw = ds.height * ds.width;
+  const px = hw * ds.channels;
+  for (let s = 0; s < split.count; s += batchSize) {
+    const n = Math.min(batchSize, split.count - s);
+    const pred = tf.tidy(() => {
+      const x = tf.tensor4d(split.images.subarray(s * px, (s + n) * px), [n, ds.height, ds.width, ds.channels]);
+      return tf.argMax(model.predict(x) as tf.Tensor, -1);
+    });
+    const p = await pred.data();
+    pred.dispose();
+    cm.add(split.masks.subarray(s * hw, (s + n) * hw), p);
+  }
+  return cm;
+}
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('training aborted');
+}
+
+/**
+ * Trains a U-Net: a custom loop (so the learning rate follows the schedule each step and
+ * AdamW's decay is decoupled), validation metrics after every epoch, optional checkpoints.
+ * On any exit other than success the model and optimizer state are disposed; on success the
+ * caller owns the returned model.
+ */
+export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  checkSchedule(cfg.schedule);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new RangeError(`batch_size must be a positive integer, got ${cfg.batchSize}`);
+  const model = buildUNet(cfg.model, cfg.seed);
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const opt = new SegOptimizer(trainable, cfg.optimizer);
+  const allVars = [...model.weights.map((w) => w.read() as tf.Variable), ...opt.stateVariables()];
+  const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed });
+  try {
+    let startEpoch = 0;
+    if (hooks.checkpointDir) {
+      const meta = loadCheckpoint(hooks.checkpointDir, allVars, key);
+      if (meta) {
+        startEpoch = Math.min(meta.epoch, cfg.epochs);
+        opt.setStepCount(meta.step);
+      }
+    }
+    await hooks.beforeTraining?.(model);
+    const bs = Math.min(cfg.batchSize, ds.train.count);
+    const batches = Math.max(1, Math.floor(ds.train.count / bs));
+    const totalEpochs = cfg.scheduleEpochs ?? cfg.epochs;
+    const policy = isIdentityPolicy(cfg.augment) ? undefined : cfg.augment;
+    const hw = ds.height * ds.width;
+    const xBuf = new Float32Array(bs * hw * ds.channels);
+    const yBuf = new Uint8Array(bs * hw);
+    let final: EpochResult | undefined;
+    for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
+      const order = Rng.derive(cfg.seed, 'order', epoch).shuffle(Array.from({ length: ds.train.count }, (_, i) => i));
+      const augRng = Rng.derive(cfg.seed, 'augment', epoch);
+      let lossSum = 0;
+      for (let b = 0; b < batches; b++) {
+        checkAborted(hooks.signal);
+        fillBatch(ds, ds.train, order.slice(b * bs, (b + 1) * bs), policy, augRng, xBuf, yBuf);
+        const lr = learningRate(cfg.schedule, epoch + b / batches, totalEpochs);
+        const lossT = tf.tidy(() => {
+          const x = tf.tensor4d(xBuf, [bs, ds.height, ds.width, ds.channels]);
+          const y = tf.tensor3d(yBuf, [bs, ds.height, ds.width], 'int32');
+          const { value, grads } = tf.variableGrads(() => segLoss(model.apply(x, { training: true }) as tf.Tensor, y, ds.numClasses), trainable);
+          opt.step(
+            trainable.map((v) => grads[v.name]),
+            lr,
+          );
+          return value;
+        });
+        lossSum += (await lossT.data())[0];
+        lossT.dispose();
+      }
+      checkAborted(hooks.signal);
+      const cm = await evaluate(model, ds, ds.val);
+      final = { epoch: epoch + 1, loss: lossSum / batches, ...segMetrics(cm) };
+      final.diverged = !Number.isFinite(final.loss);
+      if (hooks.checkpointDir) await saveCheckpoint(hooks.checkpointDir, allVars, { epoch: epoch + 1, step: opt.stepCount, key });
+      await hooks.onEpoch?.(final);
+      // A diverged run (non-finite loss) cannot recover; its metrics so far stand as its result.
+      if (final.diverged) break;
+    }
+    if (!final) {
+      // Resumed at or past the target: evaluate the restored model.
+      final = { epoch: startEpoch, loss: NaN, ...segMetrics(await evaluate(model, ds, ds.val)) };
+    }
+    opt.dispose();
+    return { model, final, resumedFrom: startEpoch };
+  } catch (e) {
+    opt.dispose();
+    model.dispose();
+    throw e;
+  }
+}
