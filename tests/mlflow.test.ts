@@ -9,6 +9,7 @@ import { MemoryStorage, SqliteStorage } from '@segtune/storage';
 import { createMlflowTracker, isMlflowError, mapKey, MlflowClient, MlflowError, trialRunName } from '@segtune/tracking';
 import { freePort, provideMlflowServer, type MlflowServer, type ReadBack } from './support/mlflow-server';
 import { runDemoStudy } from './support/mlflow-study';
+import { runCli } from './support/cli';
 
 const provided = await provideMlflowServer();
 const server = provided.server as MlflowServer;
@@ -288,6 +289,33 @@ describe.skipIf(!server)(`MLflow tracking against a real server${provided.skip ?
     expect(warnings.filter((w) => w.startsWith('MLflow is reachable again'))).toHaveLength(1);
     expect(warnings).toHaveLength(2);
     expectComplete(await server.readBack('outage'), 'outage', 20, 5);
+  });
+
+  describe('segtune search --mlflow', () => {
+    it('prints the run URL at start and logs every trial under the study run', async () => {
+      const r = runCli(['search', 'search-spaces/branin.yaml', '--trials', '8', '--sampler', 'random', '--seed', '3', '--study', 'cli-mlflow', '--storage', join(dir, 'cli.db'), '--mlflow', server.uri, '--no-export']);
+      expect(r.stderr, r.stderr).not.toMatch(/warning|error/i);
+      expect(r.code).toBe(0);
+      const url = /^mlflow: (\S+)$/m.exec(r.stderr)?.[1];
+      expect(url).toMatch(new RegExp(`^${server.uri.replace(/[.]/g, '\\.')}/#/experiments/\\d+/runs/[0-9a-f]{32}$`));
+      const back = await server.readBack('cli-mlflow');
+      const parent = back.runs.find((x) => x.tags['segtune.kind'] === 'study')!;
+      expect(url!.endsWith(parent.run_id)).toBe(true);
+      const children = back.runs.filter((x) => x.parent === parent.run_id);
+      expect(children).toHaveLength(8);
+      for (const c of children) expect(Object.keys(c.params).sort()).toEqual(['x1', 'x2']);
+    });
+
+    it('goes on with one warning line while MLflow is unreachable', async () => {
+      const port = await freePort();
+      const r = runCli(['search', 'search-spaces/branin.yaml', '--trials', '6', '--sampler', 'random', '--study', 'cli-offline', '--storage', join(dir, 'offline.db'), '--mlflow', `http://127.0.0.1:${port}`, '--no-export']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/6 trials \(6 complete/);
+      expect(r.stderr.split('\n').filter((l) => /^warning: MLflow unreachable/.test(l))).toHaveLength(1);
+      // The search ends with how many events wait in the storage for the next run.
+      expect(r.stderr).toMatch(/MLflow tracking event\(s\) not sent yet .*wait in sqlite:/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
   });
 });
 

@@ -334,7 +334,7 @@ export class MlflowTracker implements Tracker {
   async runUrl(timeoutMs = 5000): Promise<string | undefined> {
     const key = this.lastStudyKey;
     if (!key) return undefined;
-    if (!this.studies.has(key)) {
+    if (!this.studies.has(key) && !this.down) {
       this.start();
       this.wake?.();
       await withTimeout(new Promise<void>((resolve) => this.studyWaiters.push({ key, resolve })), timeoutMs);
@@ -449,6 +449,9 @@ export class MlflowTracker implements Tracker {
     if (this.down) return;
     this.down = true;
     this.warn(line);
+    // Whoever waits for the run's address stops waiting: there is none while MLflow is down.
+    for (const w of this.studyWaiters) w.resolve();
+    this.studyWaiters = [];
   }
 
   private async sleepBackoff(): Promise<void> {
@@ -912,8 +915,9 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
+    // Not unref'd: a caller awaits this, and an unref'd timer would let the process exit
+    // before the caller resumes when nothing else keeps the event loop alive.
     const t = setTimeout(resolve, ms);
-    t.unref?.();
     p.then(
       () => {
         clearTimeout(t);
