@@ -4,6 +4,7 @@ import { runSearch } from './commands/search';
 import { runStatus } from './commands/status';
 import { runPareto } from './commands/pareto';
 import { runExport } from './commands/export';
+import { runWorker } from './commands/worker';
 import { VERSION } from './version';
 
 const positiveInt = (flag: string) => (v: string) => {
@@ -35,7 +36,7 @@ export function buildProgram(): Command {
     .option('--timeout <duration>', 'stop starting trials after this long (e.g. 30m, 1h30m)')
     .option('--workers <n>', 'trials at once without GPUs (default: the number of cores)', positiveInt('--workers'))
     .option('--gpus <list>', 'all | none | 0,1')
-    .option('--trials-per-gpu <n>', 'trials at once on each GPU', nonNegativeInt('--trials-per-gpu'))
+    .option('--trials-per-gpu <n>', 'trials at once on each GPU', positiveInt('--trials-per-gpu'))
     .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://… (default results/segtune.db)')
     .option('--mlflow <url>', 'MLflow tracking server (default: $MLFLOW_TRACKING_URI)')
     .option('--study <name>', "study name (default: the space file's name)")
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
     .option('--scheduler <kind>', "override the space file's scheduler")
     .option('--backend <name>', 'tfjs backend: tensorflow-gpu, tensorflow, wasm, cpu')
     .option('--trial-timeout <duration>', 'fail a trial that runs longer than this')
+    .option('--heap-limit-mb <n>', "heap limit of each trial's worker thread (a trial above it fails as oom)", positiveInt('--heap-limit-mb'))
     .addOption(new Option('--executor <kind>', 'where trials run').choices(['auto', 'inline', 'pool', 'gpu']))
     .option('--enqueue <file...>', 'export files (segtune export) whose params run first')
     .option('--no-export', 'write no plot or export into results/<study>/ at the end')
@@ -52,6 +54,31 @@ export function buildProgram(): Command {
     .option('--quiet', 'no progress output')
     .action(async (space: string, opts) => {
       const { exitCode } = await runSearch(space, opts);
+      process.exitCode = exitCode;
+    });
+
+  program
+    .command('worker')
+    .description('join a shared study (PostgreSQL) and run its trials until its limits are reached')
+    .requiredOption('--storage <url>', 'the shared storage, e.g. postgresql://user@host/db')
+    .requiredOption('--study <name>', 'the study to join')
+    .option('--space <file>', 'create the study from this space file if it does not exist yet')
+    .option('--workers <n>', 'trials at once in this process without GPUs (default: the number of cores)', positiveInt('--workers'))
+    .option('--gpus <list>', 'all | none | 0,1')
+    .option('--trials-per-gpu <n>', 'trials at once on each GPU', positiveInt('--trials-per-gpu'))
+    .option('--retry-failed <n>', "rerun a stale trial's configuration at most N times", nonNegativeInt('--retry-failed'))
+    .option('--trials <n>', "override the study's trial limit", positiveInt('--trials'))
+    .option('--timeout <duration>', 'stop starting trials after this long (from this worker\'s start)')
+    .option('--trial-timeout <duration>', 'fail a trial that runs longer than this')
+    .option('--heap-limit-mb <n>', "heap limit of each trial's worker thread", positiveInt('--heap-limit-mb'))
+    .addOption(new Option('--executor <kind>', 'where trials run').choices(['auto', 'inline', 'pool', 'gpu']))
+    .option('--backend <name>', 'tfjs backend: tensorflow-gpu, tensorflow, wasm, cpu')
+    .option('--mlflow <url>', 'MLflow tracking server (default: $MLFLOW_TRACKING_URI)')
+    .option('--seed <n>', 'study seed when --space creates it', nonNegativeInt('--seed'))
+    .option('--json', 'print the study as one JSON document')
+    .option('--quiet', 'no progress output')
+    .action(async (opts) => {
+      const { exitCode } = await runWorker(opts);
       process.exitCode = exitCode;
     });
 
@@ -100,7 +127,7 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       const { startDashboard } = await import('@segtune/dashboard');
       const server = await startDashboard({ storage: opts.storage, host: opts.host, port: opts.port, token: opts.token });
-      process.stderr.write(`segtune dashboard: ${server.url} (Ctrl-C to stop)\n`);
+      process.stderr.write(`segtune dashboard: ${server.openUrl} (Ctrl-C to stop)\n`);
       await new Promise<void>((done) => {
         const stop = () => {
           server.close().then(done, done);

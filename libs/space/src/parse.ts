@@ -189,9 +189,16 @@ function zodToSpaceError(error: ZodError, raw: Record<string, unknown>, locate: 
   return new SpaceError(issue.message, locate(path));
 }
 
-/** The most specific issue: unions report their branches' issues nested; prefer the deepest. */
+/**
+ * The issue to report. A misspelt key shows up twice: as an unknown key and as the real key
+ * missing beside it; the unknown key (with its did-you-mean) is the one that helps.
+ */
 function pickIssue(error: ZodError) {
-  return error.issues[0];
+  const same = (a: PropertyKey[], b: PropertyKey[]) => a.length === b.length && a.every((k, i) => k === b[i]);
+  const unknown = error.issues.find(
+    (u) => u.code === 'unrecognized_keys' && error.issues.some((m) => m.code === 'invalid_type' && m.path.length === u.path.length + 1 && same(m.path.slice(0, -1), u.path)),
+  );
+  return unknown ?? error.issues[0];
 }
 
 function contextOf(path: (string | number)[], raw: Record<string, unknown>): string {

@@ -16,7 +16,7 @@ import {
   type Tracker,
   type Executor,
 } from '@segtune/core';
-import { LocalExecutor } from '../local-executor';
+import { createCliExecutor } from '../executor';
 import { resolveWorkload } from '../workloads';
 import { didYouMean, loadSpaceFile, type LoadedSpace, type SpaceFile } from '@segtune/space';
 import { createSampler } from '@segtune/samplers';
@@ -34,6 +34,8 @@ export interface SearchOptions {
   workers?: number;
   gpus?: string;
   trialsPerGpu?: number;
+  /** Heap limit of each trial's worker thread, MB. */
+  heapLimitMb?: number;
   storage?: string;
   mlflow?: string;
   study?: string;
@@ -125,6 +127,9 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   const spaceDir = dirname(resolve(spaceFile));
   await resolveWorkload(spec.workload, { spaceDir });
 
+  const tracking = options.mlflow || process.env.MLFLOW_TRACKING_URI ? await import('@segtune/tracking') : undefined;
+  const mlflowUri = tracking?.resolveTrackingUri(options.mlflow);
+
   const storage = await openStorage(options.storage);
   const progressOut = io.stderr;
   let executor: Executor | undefined;
@@ -139,14 +144,10 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     const existing = await storage.getTrials(record.id);
     const progress = new Progress(record.objectives, limitTrials, progressOut, !options.json && !options.quiet);
     progress.preload(existing);
-    const mlflowUri = options.mlflow ?? process.env.MLFLOW_TRACKING_URI;
-    if (mlflowUri) {
-      const tracking = await import('@segtune/tracking');
-      const tracker = await tracking.createMlflowTracker({
+    if (tracking && mlflowUri) {
+      const tracker = tracking.createMlflowTracker({
         uri: mlflowUri,
         storage,
-        study: record,
-        spaceSource: loaded.source,
         onWarning: (msg: string) => progress.message(`warning: ${msg}`),
       });
       trackers.push(tracker);
@@ -162,14 +163,16 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     }
     if (!options.json) {
       progressOut.write(`segtune: study "${record.name}" in ${maskUrl(storage.description)}; sampler ${sampler.name}, scheduler ${scheduler.name}, ${workers} worker${workers === 1 ? '' : 's'}${limitTrials ? `, ${limitTrials} trials` : ''}${timeoutMs ? `, timeout ${options.timeout ?? spec.timeout}` : ''}\n`);
+    }
+    study.emit({ kind: 'study-started', study: record, spaceFile: loaded.file });
+    if (!options.json) {
       for (const t of trackers) {
-        const url = (t as { runUrl?: () => string | undefined }).runUrl?.();
-        if (url) progressOut.write(`mlflow: ${url}\n`);
+        const url = await (t as { runUrl?: (ms?: number) => Promise<string | undefined> }).runUrl?.(5_000).catch(() => undefined);
+        progressOut.write(url ? `mlflow: ${url}\n` : `mlflow: ${maskUrl(mlflowUri ?? '')} is not answering yet; tracking events wait in the outbox\n`);
       }
     }
-    study.emit({ kind: 'study-started', study: record, spaceFile: loaded.source });
 
-    executor = new LocalExecutor(workers);
+    executor = await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
 
     // First Ctrl-C: no new trials, running ones finish. Second: running ones are stopped and
     // marked failed. Either way the exit code is 130.
@@ -213,7 +216,11 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     }
     const all = await study.trials();
     study.emit({ kind: 'study-finished', study: record, best: bestTrials(record.objectives, all, study.constraints) });
-    for (const t of trackers) await t.flush?.(10_000).catch(() => undefined);
+    // Give MLflow a moment to take the rest; while it is down, what is left waits in the storage.
+    for (const t of trackers) {
+      const down = (t as { stats?: () => { down: boolean } }).stats?.().down;
+      await t.flush?.(down ? 1_000 : 10_000).catch(() => undefined);
+    }
     if (options.json) io.stdout.write(`${JSON.stringify(studyDocument(record, all), null, 2)}\n`);
     else io.stdout.write(`${summaryText(record, all, result.elapsedMs)}\n`);
     if (options.export !== false && interrupts === 0 && all.some((t) => t.state === 'complete')) {
