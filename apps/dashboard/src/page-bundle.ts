@@ -1,0 +1,61 @@
+// The page is plain TypeScript and CSS in ./page, bundled for the browser (an IIFE) with esbuild's
+// API once per process and inlined into one HTML document: one request, nothing fetched from
+// anywhere else (the Content-Security-Policy the server sends forbids it). The root build script
+// bundles for Node (ESM with a `node:module` banner), which a browser cannot run, so the page is
+// built here instead.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the page's sources are: next to this file when run from source, else in the installed package. */
+export function pageSourceDir(): string {
+  const here = join(dirname(fileURLToPath(import.meta.url)), 'page');
+  if (existsSync(join(here, 'main.ts'))) return here;
+  // Bundled into the CLI: find the workspace package instead.
+  const pkg = createRequire(import.meta.url).resolve('@segtune/dashboard/package.json');
+  return join(dirname(pkg), 'src', 'page');
+}
+
+let cached: Promise<string> | undefined;
+
+/** The whole page as HTML text (built once per process). */
+export function pageHtml(): Promise<string> {
+  cached ??= buildPage().catch((e) => {
+    cached = undefined;
+    throw e;
+  });
+  return cached;
+}
+
+async function buildPage(): Promise<string> {
+  const dir = pageSourceDir();
+  const { build } = await import('esbuild');
+  const out = await build({
+    entryPoints: [join(dir, 'main.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome110',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  const js = out.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
+  const css = readFileSync(join(dir, 'style.css'), 'utf8').replace(/<\/style/gi, '<\\/style');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>segtune dashboard</title>
+<style>${css}</style>
+</head>
+<body>
+<div id="app" data-testid="app"><p class="loading">Loading…</p></div>
+<script>${js}</script>
+</body>
+</html>
+`;
+}
