@@ -1,0 +1,11 @@
+export { AshaScheduler, type AshaOptions, type AshaMode, type RungUnit, type RungEntry } from './asha';
+export { HyperbandScheduler, type HyperbandOptions } from './hyperband';
+export { SuccessiveHalvingScheduler, type SuccessiveHalvingOptions } from './successive-halving';
+export { MedianStoppingScheduler, type MedianOptions } from './median';
+export { MoAshaScheduler, type MoAshaOptions, type MoSelection } from './moasha';
+export { BohbSampler, createBohb, type Bohb, type BohbOptions, type BohbModelOptions } from './bohb';
+export { promotionSampler, promotable, checkpointDir } from './promotion';
+export { SCHEDULERS, createScheduler, createSchedulerAndSampler, createBohbSampler } from './registry';
+export { resolveRungs, maxBrackets, hyperbandWeights, bracketSequence, type RungSettings } from './brackets';
+export { rungLadder, rungValue, configKey } from './rungs';
+export { nonDominatedFronts, crowdingDistances, hypervolume, hypervolumeContributions } from './pareto-rank';

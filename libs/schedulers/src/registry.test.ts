@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { UserError, noScheduler } from '@segtune/core';
+import { RandomSampler } from '@segtune/samplers';
+import { SCHEDULERS, createBohbSampler, createScheduler, createSchedulerAndSampler } from './registry';
+import { AshaScheduler } from './asha';
+import { HyperbandScheduler } from './hyperband';
+
+const budget = { name: 'epochs', min: 1, max: 27 };
+const objectives = [{ name: 'acc', direction: 'maximize' as const }];
+
+function message(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    const m = (e as Error).message;
+    expect(m).not.toContain('\n');
+    return m;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('scheduler registry', () => {
+  it('builds every kind, from a string or a block with snake_case options', () => {
+    expect(Object.keys(SCHEDULERS).sort()).toEqual(['asha', 'bohb', 'hyperband', 'median', 'moasha', 'none', 'sha']);
+    expect(createScheduler(undefined, budget, objectives)).toBe(noScheduler);
+    for (const kind of Object.keys(SCHEDULERS)) expect(createScheduler(kind, budget, objectives).name).toBe(kind);
+    const a = createScheduler({ kind: 'asha', reduction_factor: 3, grace_period: 1, min_resource: 1, brackets: 2 }, budget, objectives) as AshaScheduler;
+    expect(a.ladders).toEqual([[1, 3, 9], [3, 9]]);
+    const hb = createScheduler({ kind: 'hyperband', reduction_factor: 2, min_resource: 3 }, budget, objectives) as HyperbandScheduler;
+    expect(hb.ladders[0]).toEqual([3, 6, 12, 24]);
+  });
+
+  it('bad settings are one-line UserErrors naming the key and what is allowed', () => {
+    expect(message(() => createScheduler({ kind: 'asha', reduction_factor: 1 }, budget, objectives))).toBe('scheduler "asha": reduction_factor must be greater than 1, got 1');
+    expect(message(() => createScheduler({ kind: 'hyperband', reduction_factor: 0.5 }, budget, objectives))).toContain('reduction_factor must be greater than 1');
+    expect(message(() => createScheduler({ kind: 'asha', min_resource: 30 }, budget, objectives))).toContain('min_resource 30 is above the budget\'s max 27');
+    expect(message(() => createScheduler({ kind: 'sha', grace_period: 28 }, budget, objectives))).toContain('grace_period 28 is beyond the budget\'s max 27');
+    expect(message(() => createScheduler({ kind: 'median', grace_period: 40 }, budget, objectives))).toContain('grace_period 40 is beyond');
+    expect(message(() => createScheduler({ kind: 'asha', reducton_factor: 3 }, budget, objectives))).toContain('unknown option "reducton_factor" (did you mean "reduction_factor"?)');
+    expect(message(() => createScheduler('hyperbnd', budget, objectives))).toBe('unknown scheduler "hyperbnd" (did you mean "hyperband"?); allowed: none, median, sha, asha, hyperband, bohb, moasha');
+    expect(message(() => createScheduler({ kind: 'asha', brackets: 9 }, budget, objectives))).toContain('brackets 9 is more than this budget allows (4');
+    expect(message(() => createScheduler({ kind: 'asha', mode: 'promotin' }, budget, objectives))).toContain('mode must be one of stopping, promotion, got "promotin" (did you mean "promotion"?)');
+    expect(message(() => createScheduler({ kind: 'asha', reduction_factor: 'three' }, budget, objectives))).toContain('reduction_factor must be a number');
+    expect(message(() => createScheduler({ kind: 'bohb', top_n_percent: 100 }, budget, objectives))).toContain('top_n_percent must be between 0 and 100');
+    expect(message(() => createScheduler('asha', undefined, objectives))).toContain('needs a budget block');
+    expect(message(() => createScheduler({ kind: 'none', grace_period: 1 }, budget, objectives))).toContain('it takes no options');
+  });
+
+  it('every rung-based kind rejects the same bad rung settings, through the registry and the constructors', () => {
+    const b9 = { name: 'epochs', min: 1, max: 9 };
+    for (const kind of ['sha', 'asha', 'hyperband', 'bohb', 'moasha']) {
+      for (const eta of [1, 0.5, 0, -2]) {
+        expect(message(() => createScheduler({ kind, reduction_factor: eta }, b9, objectives))).toBe(`scheduler "${kind}": reduction_factor must be greater than 1, got ${eta}`);
+      }
+      expect(message(() => createScheduler({ kind, min_resource: 10 }, b9, objectives))).toBe(
+        `scheduler "${kind}": min_resource 10 is above the budget's max 9 (epochs); allowed: up to 9`,
+      );
+      expect(message(() => createScheduler({ kind, min_resource: 0 }, b9, objectives))).toBe(`scheduler "${kind}": min_resource must be positive, got 0`);
+      expect(message(() => createScheduler({ kind, grace_period: 9.5 }, b9, objectives))).toBe(
+        `scheduler "${kind}": grace_period 9.5 is beyond the budget's max 9 (epochs); allowed: up to 9`,
+      );
+      expect(message(() => createScheduler({ kind, grace_period: -1 }, b9, objectives))).toContain('grace_period must be at least 0, got -1');
+      // The edges are allowed: min_resource and grace_period equal to the budget (nothing is ever stopped).
+      expect(() => createScheduler({ kind, min_resource: 9, grace_period: 9 }, b9, objectives)).not.toThrow();
+    }
+    // Constructed directly (as the CLI's flags and library users do), the same one-line errors.
+    expect(message(() => new AshaScheduler(b9, objectives, { reductionFactor: 1 }))).toBe('scheduler "asha": reduction_factor must be greater than 1, got 1');
+    expect(message(() => new HyperbandScheduler(b9, objectives, { minResource: 27 }))).toContain('min_resource 27 is above the budget\'s max 9');
+    expect(message(() => new AshaScheduler(b9, objectives, { gracePeriod: 10 }))).toContain('grace_period 10 is beyond the budget\'s max 9');
+    expect(message(() => new AshaScheduler(b9, objectives, { brackets: 0 }))).toContain('brackets must be a whole number of at least 1, got 0');
+    expect(message(() => createScheduler({ kind: 'sha', cohort_size: 0 }, b9, objectives))).toContain('cohort_size must be at least 1');
+  });
+
+  it('pairs bohb with its own sampler and promotion mode with a promoting wrapper', () => {
+    const base = new RandomSampler();
+    expect(createSchedulerAndSampler('asha', budget, objectives, base).sampler).toBe(base);
+    expect(createSchedulerAndSampler('bohb', budget, objectives, base).sampler.name).toBe('bohb');
+    expect(createSchedulerAndSampler({ kind: 'asha', mode: 'promotion' }, budget, objectives, base).sampler.name).toBe('random+promotion');
+    expect(createBohbSampler({ kind: 'bohb', random_fraction: 0.5 }, budget, objectives).name).toBe('bohb');
+    expect(() => createBohbSampler('asha', budget, objectives)).toThrow(UserError);
+  });
+});
