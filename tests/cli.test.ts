@@ -157,5 +157,26 @@ describe('bad input: one line, exit code 2, no stack trace', () => {
     expect(runCli(['search', 'quad.yaml', '--trials', '1', '--storage', db], { cwd: dir }).code).toBe(0);
     bad(['search', 'quad.yaml', '--trials', '1', '--storage', db], /a study named "quad" already exists .*--resume/);
   });
+  it('an unknown GPU index, before any study is created', () => {
+    const db = join(dir, 'gpu.db');
+    bad(['search', 'quad.yaml', '--gpus', '7', '--storage', db], /--gpus 7: unknown GPU index 7/);
+    expect(countStates(db)).toEqual({});
+  });
+  it('--trials-per-gpu 0', () => bad(['search', 'quad.yaml', '--trials-per-gpu', '0'], /--trials-per-gpu expects a positive integer, got "0"/));
+  it('a workload module that does not exist', () => {
+    writeFileSync(join(dir, 'nomod.yaml'), QUAD().replace('./slow-quadratic.mjs', './nope.mjs').replace('name: quad', 'name: nomod'));
+    bad(['search', 'nomod.yaml', '--storage', join(dir, 'nomod.db')], /workload\.path: module \.\/nope\.mjs not found/);
+  });
+  it('a workload module that exports no function', () => {
+    writeFileSync(join(dir, 'nofn.mjs'), 'export const x = 1;\n');
+    writeFileSync(join(dir, 'nofn.yaml'), QUAD().replace('./slow-quadratic.mjs', './nofn.mjs').replace('name: quad', 'name: nofn'));
+    bad(['search', 'nofn.yaml', '--storage', join(dir, 'nofn.db')], /module \.\/nofn\.mjs has no function export/);
+  });
+  it('a command that is not found', () => {
+    writeFileSync(join(dir, 'nocmd.yaml'), QUAD().replace('{ kind: module, path: ./slow-quadratic.mjs }', '{ kind: command, argv: [no-such-prog-xyz, "{x}"] }').replace('name: quad', 'name: nocmd'));
+    const db = join(dir, 'nocmd.db');
+    bad(['search', 'nocmd.yaml', '--storage', db], /workload\.argv\[0\]: command "no-such-prog-xyz" not found on PATH/);
+    expect(countStates(db)).toEqual({});
+  });
   it('an unknown study for status', () => bad(['status', '--storage', join(dir, 'json.db'), '--study', 'quadd'], /no study named "quadd" .*\(did you mean "quad"\?\)/));
 });

@@ -24,3 +24,12 @@ export async function createCliExecutor(options: CliExecutorOptions): Promise<Ex
     resolverModule: resolverModulePath(),
   });
 }
+
+/**
+ * Checks the space file's workload before any trial starts (a module that does not exist or
+ * exports no function, a command not on PATH or with an unknown placeholder): a UserError.
+ */
+export async function validateCliWorkload(spec: Parameters<typeof import('@segtune/executor').validateWorkload>[1], spaceDir: string, paramNames: readonly string[]): Promise<void> {
+  const { validateWorkload } = await import('@segtune/executor');
+  await validateWorkload(resolverModulePath(), spec, spaceDir, paramNames);
+}

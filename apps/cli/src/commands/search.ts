@@ -16,8 +16,7 @@ import {
   type Tracker,
   type Executor,
 } from '@segtune/core';
-import { createCliExecutor } from '../executor';
-import { resolveWorkload } from '../workloads';
+import { createCliExecutor, validateCliWorkload } from '../executor';
 import { didYouMean, loadSpaceFile, type LoadedSpace, type SpaceFile } from '@segtune/space';
 import { createSampler } from '@segtune/samplers';
 import { openStorage, maskUrl } from '@segtune/storage';
@@ -125,7 +124,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   const { sampler, scheduler } = await strategiesFor(spec, options);
 
   const spaceDir = dirname(resolve(spaceFile));
-  await resolveWorkload(spec.workload, { spaceDir });
+  await validateCliWorkload(spec.workload, spaceDir, loaded.space.names);
 
   const tracking = options.mlflow || process.env.MLFLOW_TRACKING_URI ? await import('@segtune/tracking') : undefined;
   const mlflowUri = tracking?.resolveTrackingUri(options.mlflow);
@@ -135,6 +134,8 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   let executor: Executor | undefined;
   const trackers: Tracker[] = [];
   try {
+    // Bad executor flags (an unknown GPU, --trials-per-gpu 0) fail before the study is created.
+    executor = await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
     const { record } = await openStudyForSearch(storage, loaded, options, { trials, timeoutMs });
     const limitTrials = options.trials ?? (options.resume ? record.limits?.trials : trials);
     if (options.resume) {
@@ -172,7 +173,6 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
       }
     }
 
-    executor = await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
 
     // First Ctrl-C: no new trials, running ones finish. Second: running ones are stopped and
     // marked failed. Either way the exit code is 130.

@@ -22,10 +22,9 @@ import {
 import { didYouMean, loadSpaceFile, parseSpace, type LoadedSpace } from '@segtune/space';
 import { countRetries, maskUrl, openStorage, startStaleSweeper, type StaleRecovery } from '@segtune/storage';
 import { parseDuration } from '../duration';
-import { createCliExecutor } from '../executor';
+import { createCliExecutor, validateCliWorkload } from '../executor';
 import { Progress } from '../progress';
 import { studyDocument, summaryText } from '../study-report';
-import { resolveWorkload } from '../workloads';
 import { strategiesFor } from './search';
 
 export interface WorkerOptions {
@@ -199,7 +198,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     // Relative paths in the workload (a user module) are relative to the space file.
     const spaceDir = dirname(resolve(options.space ?? spaceFile ?? '.'));
     const workload = loaded.spec.workload;
-    await resolveWorkload(workload, { spaceDir });
+    await validateCliWorkload(workload, spaceDir, loaded.space.names);
 
     const trialLimit = options.trials ?? record.limits?.trials;
     // The study's time limit runs from its creation; --timeout from this worker's start.
