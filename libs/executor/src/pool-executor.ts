@@ -155,8 +155,10 @@ export class PoolExecutor implements Executor {
       const outcome = (await this.pool.run(payload, { transferList: [port2] as never, signal: hard.signal })) as TrialOutcome;
       return { ...outcome, attrs: { ...attrs, ...outcome.attrs } } as TrialOutcome;
     } catch (e) {
-      // Let the messages the thread sent before it died (start, attrs) arrive first.
+      // Let the messages the thread sent before it died (start, attrs) arrive first; on a loaded
+      // machine that can take longer than one turn of the event loop.
       await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 50 && !started && !(hard.signal.aborted && aborted); i++) await new Promise((r) => setTimeout(r, 10));
       if (commandPid !== undefined) killProcessGroup(commandPid, 'SIGKILL');
       if (hard.signal.aborted && aborted) {
         const note = started ? ' (the workload ignored the abort; its thread was terminated)' : '';
