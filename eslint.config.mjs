@@ -20,9 +20,10 @@ export default [
           depConstraints: [
             { sourceTag: 'type:space', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:core', onlyDependOnLibsWithTags: ['type:space'] },
-            { sourceTag: 'scope:samplers', onlyDependOnLibsWithTags: ['type:core', 'type:space'] },
+            // Multi-objective samplers and MO-ASHA use the Pareto algorithms (pure, core-only).
+            { sourceTag: 'scope:samplers', onlyDependOnLibsWithTags: ['type:core', 'type:space', 'scope:pareto'] },
             // Schedulers' tests drive them with the learning-curve simulator.
-            { sourceTag: 'scope:schedulers', onlyDependOnLibsWithTags: ['type:core', 'type:space', 'scope:samplers', 'scope:benchmarks'] },
+            { sourceTag: 'scope:schedulers', onlyDependOnLibsWithTags: ['type:core', 'type:space', 'scope:samplers', 'scope:pareto', 'scope:benchmarks'] },
             { sourceTag: 'scope:storage', onlyDependOnLibsWithTags: ['type:core', 'type:space'] },
             { sourceTag: 'scope:executor', onlyDependOnLibsWithTags: ['type:core', 'type:space'] },
             { sourceTag: 'scope:tracking', onlyDependOnLibsWithTags: ['type:core', 'type:space'] },

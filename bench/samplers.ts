@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { Rng, type Trial } from '@segtune/core';
 import { Space, type ParamDef, type Params } from '@segtune/space';
 import { BENCHMARK_FUNCTIONS, log10Regret, type BenchmarkFunction, type SingleObjectiveFunction } from '../libs/benchmarks/src/functions';
-import { createSampler, driveSampler, fakeTrial, hypervolume } from '../libs/samplers/src/index';
+import { hypervolume } from '@segtune/pareto';
+import { createSampler, driveSampler, fakeTrial } from '../libs/samplers/src/index';
 import { writeReport, type Table } from './lib/report';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import type { Sampler, Trial } from '@segtune/core';
 import { bestReachableAccuracy, simulate, simulatorMetrics, simulatorProblem, curveShape } from '@segtune/benchmarks';
 import { SAMPLERS, createSampler } from '@segtune/samplers';
-import { createSchedulerAndSampler, hypervolume } from '@segtune/schedulers';
+import { hypervolume } from '@segtune/pareto';
+import { createSchedulerAndSampler } from '@segtune/schedulers';
 import { writeReport, type Table } from './lib/report';
 
 const here = dirname(fileURLToPath(import.meta.url));

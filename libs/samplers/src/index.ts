@@ -4,6 +4,6 @@ export { TpeSampler, TPE_DEFAULTS, MO_TPE_DEFAULTS, type TpeOptions } from './tp
 export { GpSampler, GP_DEFAULTS, type GpOptions } from './gp';
 export { GaussianProcess } from './gaussian-process';
 export { Nsga2Sampler, NSGA2_DEFAULTS, type Nsga2Options, type Crossover } from './nsga2';
-export { nondominatedRanks, crowdingDistances, hypervolume, hypervolumeContributions } from './nondominated';
+export { nondominatedRanks } from './nondominated';
 export { driveSampler, fakeTrial, type DriveResult } from './drive';
 export { SAMPLERS, createSampler, rejectUnknownOptions } from './registry';

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { Rng, type Objective, type Trial } from '@segtune/core';
 import { Space, type Params } from '@segtune/space';
 import { Nsga2Sampler, selectElite } from './nsga2';
-import { crowdingDistances, nondominatedRanks } from './nondominated';
+import { crowdingDistance } from '@segtune/pareto';
+import { nondominatedRanks } from './nondominated';
 import { driveSampler, fakeTrial } from './drive';
-import { hypervolume } from './nondominated';
+import { hypervolume } from '@segtune/pareto';
 import type { Observation } from './observations';
 
 const TWO: Objective[] = [
@@ -39,7 +40,7 @@ describe('non-dominated sorting and crowding (hand-computed)', () => {
 
   it('computes crowding distances', () => {
     // f1: 0, 1, 3, 4 (range 4); f2: 4, 2, 1, 0 (range 4).
-    const d = crowdingDistances([
+    const d = crowdingDistance([
       [0, 4],
       [1, 2],
       [3, 1],

@@ -2,7 +2,8 @@ import type { Params } from '@segtune/space';
 import type { Rng, Sampler, SamplerContext } from '@segtune/core';
 import { observe, type Observation } from './observations';
 import { dimInfo, snap, type DimInfo } from './parzen';
-import { crowdingDistances, nondominatedRanks } from './nondominated';
+import { crowdingDistance } from '@segtune/pareto';
+import { nondominatedRanks } from './nondominated';
 import { sobolSequence } from './sobol';
 
 export type Crossover = 'sbx' | 'uniform' | 'blx';
@@ -82,7 +83,7 @@ export function selectElite(pool: readonly Observation[], size: number, nObjecti
   for (let r = 0; out.length < size; r++) {
     const front = pool.map((_, i) => i).filter((i) => ranks[i] === r);
     if (front.length === 0) break;
-    const crowd = crowdingDistances(front.map((i) => losses[i]));
+    const crowd = crowdingDistance(front.map((i) => losses[i]));
     const members = front.map((i, k) => ({ obs: pool[i], rank: r, crowding: crowd[k] }));
     if (out.length + members.length > size) members.sort((p, q) => q.crowding - p.crowding || p.obs.trial.number - q.obs.trial.number);
     out.push(...members.slice(0, size - out.length));

@@ -183,7 +183,7 @@ describe('multi-objective TPE', () => {
       const g = 1 + (9 * x.slice(1).reduce((a, b) => a + b, 0)) / (d - 1);
       return [x[0], g * (1 - Math.sqrt(x[0] / g))];
     };
-    const { hypervolume } = await import('./nondominated');
+    const { hypervolume } = await import('@segtune/pareto');
     const hv = (ts: Trial[]) => hypervolume(ts.map((t) => t.values!), [1.1, 11]);
     let wins = 0;
     for (let seed = 0; seed < 4; seed++) {

@@ -3,7 +3,8 @@ import { decodeValue } from '@segtune/space';
 import type { Sampler, SamplerContext } from '@segtune/core';
 import { observe, paramsKey, type Observation } from './observations';
 import { ParzenEstimator, dimInfo, snap, type DimInfo } from './parzen';
-import { greedyHypervolumeSubset, hypervolumeContributions, nondominatedRanks, referencePointFor } from './nondominated';
+import { hypervolumeContributions } from '@segtune/pareto';
+import { greedyHypervolumeSubset, nondominatedRanks, referencePointFor } from './nondominated';
 import { sobolSequence } from './sobol';
 
 export interface TpeOptions {

@@ -8,4 +8,3 @@ export { promotionSampler, promotable, checkpointDir } from './promotion';
 export { SCHEDULERS, createScheduler, createSchedulerAndSampler, createBohbSampler } from './registry';
 export { resolveRungs, maxBrackets, hyperbandWeights, bracketSequence, type RungSettings } from './brackets';
 export { rungLadder, rungValue, configKey } from './rungs';
-export { nonDominatedFronts, crowdingDistances, hypervolume, hypervolumeContributions } from './pareto-rank';

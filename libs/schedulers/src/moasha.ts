@@ -1,7 +1,7 @@
 import type { Objective, Trial } from '@segtune/core';
 import type { Budget } from '@segtune/space';
 import { AshaScheduler, type AshaOptions, type RungEntry } from './asha';
-import { crowdingDistances, hypervolumeContributions, nadirReference, nonDominatedFronts } from './pareto-rank';
+import { crowdingDistance, defaultReferencePoint, hypervolumeContributions, nonDominatedSort } from '@segtune/pareto';
 
 export type MoSelection = 'crowding' | 'hypervolume';
 
@@ -34,8 +34,8 @@ export class MoAshaScheduler extends AshaScheduler {
   /** Ranks only the front holding `mine` (earlier fronts count whole), not the whole rung. */
   override rankOf(entries: RungEntry[], mine: RungEntry): number {
     const points = entries.map((e) => e.losses);
-    const fronts = nonDominatedFronts(points);
-    const reference = this.selection === 'hypervolume' ? nadirReference(points) : [];
+    const fronts = nonDominatedSort(points);
+    const reference = this.selection === 'hypervolume' ? defaultReferencePoint(points) : [];
     let before = 0;
     for (const front of fronts) {
       if (!front.some((i) => entries[i] === mine)) {
@@ -50,14 +50,14 @@ export class MoAshaScheduler extends AshaScheduler {
   override order(entries: RungEntry[]): RungEntry[] {
     if (entries.length === 0) return [];
     const points = entries.map((e) => e.losses);
-    const reference = this.selection === 'hypervolume' ? nadirReference(points) : [];
-    return nonDominatedFronts(points).flatMap((front) => this.orderFront(entries, points, front, reference));
+    const reference = this.selection === 'hypervolume' ? defaultReferencePoint(points) : [];
+    return nonDominatedSort(points).flatMap((front) => this.orderFront(entries, points, front, reference));
   }
 
   /** One front, larger crowding distance or hypervolume contribution first, ties to the lower trial number. */
   private orderFront(entries: RungEntry[], points: number[][], front: number[], reference: number[]): RungEntry[] {
     const fp = front.map((i) => points[i]);
-    const score = this.selection === 'hypervolume' ? hypervolumeContributions(fp, reference) : crowdingDistances(fp);
+    const score = this.selection === 'hypervolume' ? hypervolumeContributions(fp, reference) : crowdingDistance(fp);
     return front
       .map((i, k) => ({ e: entries[i], s: score[k] }))
       .sort((a, b) => (b.s === a.s ? a.e.unit.number - b.e.unit.number : b.s === Infinity ? 1 : a.s === Infinity ? -1 : b.s - a.s))
