@@ -1,38 +1,12 @@
-import { bestTrials, parseConstraint, type Constraint, type StudyRecord, type Trial } from '@segtune/core';
+import { bestTrials, parseConstraint, trialDocument, type Constraint, type StudyRecord, type Trial } from '@segtune/core';
 import { formatDuration } from './duration';
 import { formatCell, textTable } from './table';
 
-export interface TrialDocument {
-  number: number;
-  state: Trial['state'];
-  params: Trial['params'];
-  values: Record<string, number> | null;
-  metrics: Record<string, number> | null;
-  intermediate: Record<string, Record<string, number>>;
-  attrs: Trial['attrs'];
-  started_at: string | null;
-  finished_at: string | null;
-  duration_s: number | null;
-}
 
 export function constraintsOf(record: StudyRecord): Constraint[] {
   return (record.constraints ?? []).map((c) => parseConstraint(c)).filter((c): c is Constraint => c !== undefined);
 }
 
-export function trialDocument(record: StudyRecord, t: Trial): TrialDocument {
-  return {
-    number: t.number,
-    state: t.state,
-    params: t.params,
-    values: t.values ? Object.fromEntries(record.objectives.map((o, i) => [o.name, t.values![i]])) : null,
-    metrics: t.metrics ?? null,
-    intermediate: Object.fromEntries(Object.entries(t.intermediate).map(([k, v]) => [String(k), v])),
-    attrs: t.attrs,
-    started_at: t.startedAt ? new Date(t.startedAt).toISOString() : null,
-    finished_at: t.finishedAt ? new Date(t.finishedAt).toISOString() : null,
-    duration_s: t.startedAt && t.finishedAt ? (t.finishedAt - t.startedAt) / 1000 : null,
-  };
-}
 
 /** The whole study as one JSON document (`--json`). */
 export function studyDocument(record: StudyRecord, trials: Trial[]) {

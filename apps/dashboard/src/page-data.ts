@@ -1,23 +1,12 @@
 // The JSON shapes the dashboard's API serves and its page reads. Types only, so the browser
 // bundle and the server share one definition. Field names follow the CLI's `--json` documents
 // (apps/cli/src/study-report.ts): snake_case times, `values` keyed by objective name.
-import type { Objective, TrialAttrs, TrialState } from '@segtune/core';
+import type { Objective, TrialDocument, TrialState } from '@segtune/core';
 
 export type ParamValueJson = number | string | boolean;
 
-/** One trial as the CLI's `trialDocument` writes it. */
-export interface TrialDocument {
-  number: number;
-  state: TrialState;
-  params: Record<string, ParamValueJson>;
-  values: Record<string, number> | null;
-  metrics: Record<string, number> | null;
-  intermediate: Record<string, Record<string, number>>;
-  attrs: TrialAttrs;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_s: number | null;
-}
+/** One trial, as the CLI's `--json` writes it (core's trialDocument). */
+export type { TrialDocument };
 
 /** A row of the trials table: the trial document without its intermediate values (those are in `intermediate`). */
 export type TrialRowDocument = Omit<TrialDocument, 'intermediate'> & { last_step: number | null };

@@ -2,7 +2,7 @@
 // trials changed since the newest change seen (`getTrials({ sinceSeq })`), so a study of 10,000
 // trials costs one indexed query per poll. Derived views are rebuilt only when something changed,
 // and each trial's JSON is cached on its own so that a change re-serialises only that trial.
-import { UserError, type Storage, type StudyRecord, type Trial } from '@segtune/core';
+import { UserError, trialDocument, type Storage, type StudyRecord, type Trial } from '@segtune/core';
 import type { ParamDef } from '@segtune/space';
 import type { PickedDocument, StudySummary, TrialPageData } from './page-data';
 import {
@@ -19,7 +19,6 @@ import {
   spaceParams,
   studyPoints,
   studySummary,
-  trialDocument,
   trialRow,
   type StudyPoint,
 } from './study-view';

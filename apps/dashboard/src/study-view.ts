@@ -16,24 +16,9 @@ import type {
   PickedDocument,
   StateCounts,
   StudySummary,
-  TrialDocument,
   TrialRowDocument,
 } from './page-data';
 
-export function trialDocument(record: StudyRecord, t: Trial): TrialDocument {
-  return {
-    number: t.number,
-    state: t.state,
-    params: t.params,
-    values: t.values ? Object.fromEntries(record.objectives.map((o, i) => [o.name, t.values![i]])) : null,
-    metrics: t.metrics ?? null,
-    intermediate: Object.fromEntries(Object.entries(t.intermediate).map(([k, v]) => [String(k), v])),
-    attrs: t.attrs,
-    started_at: t.startedAt ? new Date(t.startedAt).toISOString() : null,
-    finished_at: t.finishedAt ? new Date(t.finishedAt).toISOString() : null,
-    duration_s: t.startedAt && t.finishedAt ? (t.finishedAt - t.startedAt) / 1000 : null,
-  };
-}
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
 
