@@ -22,6 +22,7 @@ import { createSampler } from '@segtune/samplers';
 import { openStorage, maskUrl } from '@segtune/storage';
 import { parseDuration } from '../duration';
 import { Progress } from '../progress';
+import { handleInterrupts } from '../interrupts';
 import { studyDocument, summaryText } from '../study-report';
 import { readExportParams, chooseTrial, exportDocument, formatExport } from './export';
 import { computeFronts, writeParetoPlot } from './pareto';
@@ -174,23 +175,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     }
 
 
-    // First Ctrl-C: no new trials, running ones finish. Second: running ones are stopped and
-    // marked failed. Either way the exit code is 130.
-    const stop = new AbortController();
-    const abort = new AbortController();
-    let interrupts = 0;
-    const onSigint = () => {
-      interrupts++;
-      if (interrupts === 1) {
-        stop.abort();
-        progress.message('interrupted: starting no new trials; waiting for running ones (Ctrl-C again to stop them)');
-      } else {
-        abort.abort();
-        progress.message('interrupted again: stopping running trials');
-      }
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    const interrupts = handleInterrupts((m) => progress.message(m));
     let result;
     try {
       result = await runController({
@@ -204,14 +189,13 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
         trialTimeoutMs,
         backend: options.backend,
         artifactRoot: resolve('results', record.name),
-        stopSignal: stop.signal,
-        abortSignal: abort.signal,
+        stopSignal: interrupts.stop,
+        abortSignal: interrupts.abort,
         onTrialFinished: (t) => progress.finished(t),
         onError: (e) => progress.message(`error: ${e.message}`),
       });
     } finally {
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      interrupts.dispose();
       progress.stop();
     }
     const all = await study.trials();
@@ -223,11 +207,11 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     }
     if (options.json) io.stdout.write(`${JSON.stringify(studyDocument(record, all), null, 2)}\n`);
     else io.stdout.write(`${summaryText(record, all, result.elapsedMs)}\n`);
-    if (options.export !== false && interrupts === 0 && all.some((t) => t.state === 'complete')) {
+    if (options.export !== false && interrupts.count === 0 && all.some((t) => t.state === 'complete')) {
       const files = await writeStudyArtifacts(storage, record);
       if (!options.json) io.stdout.write(`${files.map((f) => `wrote ${f}`).join('\n')}\n`);
     }
-    return { record, exitCode: interrupts > 0 ? 130 : 0 };
+    return { record, exitCode: interrupts.count > 0 ? 130 : 0 };
   } finally {
     await executor?.close().catch(() => undefined);
     for (const t of trackers) await t.close?.().catch(() => undefined);

@@ -24,6 +24,7 @@ import { countRetries, maskUrl, openStorage, startStaleSweeper, type StaleRecove
 import { parseDuration } from '../duration';
 import { createCliExecutor, validateCliWorkload } from '../executor';
 import { Progress } from '../progress';
+import { handleInterrupts } from '../interrupts';
 import { studyDocument, summaryText } from '../study-report';
 import { strategiesFor } from './search';
 
@@ -232,26 +233,9 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     };
     const sweeper = startStaleSweeper(study, { graceMs, retryFailed, onRecovered, onError: (e) => progress.message(`warning: stale-trial sweep failed: ${e.message}`) });
 
-    const stop = new AbortController();
-    const abort = new AbortController();
-    deps.stopSignal?.addEventListener('abort', () => stop.abort(), { once: true });
-    deps.abortSignal?.addEventListener('abort', () => abort.abort(), { once: true });
-    let interrupts = 0;
-    const onSignal = () => {
-      interrupts++;
-      if (interrupts === 1) {
-        stop.abort();
-        progress.message('interrupted: starting no new trials; waiting for running ones (Ctrl-C again to stop them)');
-      } else {
-        abort.abort();
-        progress.message('interrupted again: stopping running trials');
-      }
-    };
-    const handleSignals = deps.handleSignals ?? true;
-    if (handleSignals) {
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    }
+    const interrupts = handleInterrupts((m) => progress.message(m), { listen: deps.handleSignals ?? true });
+    const stopSignal = deps.stopSignal ? AbortSignal.any([interrupts.stop, deps.stopSignal]) : interrupts.stop;
+    const abortSignal = deps.abortSignal ? AbortSignal.any([interrupts.abort, deps.abortSignal]) : interrupts.abort;
 
     let started = 0;
     let finished = 0;
@@ -259,7 +243,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     try {
       while (true) {
         await sweeper.sweep().catch(() => undefined);
-        if (stop.signal.aborted) {
+        if (stopSignal.aborted) {
           stoppedBy = 'interrupted';
           break;
         }
@@ -279,8 +263,8 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
           trialTimeoutMs,
           backend: options.backend,
           artifactRoot: resolve('results', record.name),
-          stopSignal: stop.signal,
-          abortSignal: abort.signal,
+          stopSignal,
+          abortSignal,
           heartbeatMs,
           onTrialFinished: (t) => progress.finished(t),
           onError: (e) => progress.message(`error: ${e.message}`),
@@ -298,17 +282,14 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
         const active = all.filter((t) => t.state !== 'waiting').length;
         if (all.some((t) => t.state === 'waiting') && (limit === undefined || active < limit)) continue;
         if (retryFailed > 0 && all.some((t) => t.state === 'running')) {
-          await sleep(Math.min(1_000, Math.max(50, graceMs / 4)), stop.signal);
+          await sleep(Math.min(1_000, Math.max(50, graceMs / 4)), stopSignal);
           continue;
         }
         break;
       }
     } finally {
       await sweeper.stop();
-      if (handleSignals) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      interrupts.dispose();
       progress.stop();
     }
 
@@ -318,7 +299,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
       stdout.write(`worker ${study.worker}: ran ${finished} trial${finished === 1 ? '' : 's'}${recovered ? `, failed ${recovered} stale (${requeued} rerun)` : ''}; stopped by ${stoppedBy}\n`);
       stdout.write(`${summaryText(record, all, Date.now() - startedAt)}\n`);
     }
-    return { record, started, finished, recovered, requeued, stoppedBy, exitCode: interrupts > 0 ? 130 : 0 };
+    return { record, started, finished, recovered, requeued, stoppedBy, exitCode: interrupts.count > 0 ? 130 : 0 };
   } finally {
     await executor?.close().catch(() => undefined);
     for (const t of trackers) {
