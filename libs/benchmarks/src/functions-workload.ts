@@ -38,7 +38,8 @@ function paramsKey(params: Params): string {
     .join('&');
 }
 
-function sleep(seconds: number, signal: AbortSignal): Promise<void> {
+/** Waits `seconds`, rejecting with the signal's reason as soon as it aborts. */
+export function sleep(seconds: number, signal: AbortSignal): Promise<void> {
   if (seconds <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));

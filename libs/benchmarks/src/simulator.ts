@@ -1,5 +1,6 @@
 import { isPruned, Rng, type MetricValues, type Workload, type WorkloadContext, type Objective, type Sampler, type Scheduler, type SchedulerContext, type Trial } from '@segtune/core';
 import { Space, type Budget, type ParamSpec, type Params } from '@segtune/space';
+import { sleep } from './functions-workload';
 
 // A learning-curve simulator with a virtual clock. Configurations of a U-Net-like model map
 // deterministically to saturating, noisy accuracy curves and to a cost per epoch, so schedulers
@@ -513,20 +514,4 @@ async function writeCheckpoint(file: string, step: number): Promise<void> {
   // Write then rename, so a reader never sees half a file.
   await writeFile(`${file}.tmp`, JSON.stringify({ step }));
   await rename(`${file}.tmp`, file);
-}
-
-function sleep(seconds: number, signal: AbortSignal): Promise<void> {
-  if (seconds <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error('aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, seconds * 1000);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
