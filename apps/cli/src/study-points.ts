@@ -1,5 +1,4 @@
-import { isFeasible, type Constraint, type StudyRecord, type Trial } from '@segtune/core';
-import { constraintsOf } from './study-report';
+import { constraintsOf, isFeasible, type Constraint, type StudyRecord, type Trial } from '@segtune/core';
 
 /** A complete trial as a point to pick from or plot: values in objective order plus metrics. */
 export interface TrialPoint {

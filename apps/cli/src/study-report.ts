@@ -1,11 +1,7 @@
-import { bestTrials, parseConstraint, trialDocument, type Constraint, type StudyRecord, type Trial } from '@segtune/core';
+import { bestTrials, constraintsOf, studyHeaderDocument, trialDocument, type StudyRecord, type Trial } from '@segtune/core';
 import { formatDuration } from './duration';
 import { formatCell, textTable } from './table';
 
-
-export function constraintsOf(record: StudyRecord): Constraint[] {
-  return (record.constraints ?? []).map((c) => parseConstraint(c)).filter((c): c is Constraint => c !== undefined);
-}
 
 
 /** The whole study as one JSON document (`--json`). */
@@ -13,14 +9,7 @@ export function studyDocument(record: StudyRecord, trials: Trial[]) {
   const best = bestTrials(record.objectives, trials, constraintsOf(record));
   const single = record.objectives.length === 1;
   return {
-    name: record.name,
-    objectives: record.objectives,
-    constraints: record.constraints ?? [],
-    budget: record.budget ?? null,
-    sampler: record.sampler ?? null,
-    scheduler: record.scheduler ?? null,
-    seed: record.seed,
-    created_at: new Date(record.createdAt).toISOString(),
+    ...studyHeaderDocument(record),
     counts: countStates(trials),
     best_trial: single ? (best[0] ? trialDocument(record, best[0]) : null) : undefined,
     pareto_front: single ? undefined : best.map((t) => trialDocument(record, t)),

@@ -2,7 +2,7 @@
 // intermediate curves, parallel coordinates, the Pareto front and the selection rules. The cache
 // (study-cache.ts) decides when to call them; nothing here does I/O.
 import { stringify } from 'yaml';
-import { isFeasible, parseConstraint, type Constraint, type Objective, type StudyRecord, type Trial } from '@segtune/core';
+import { constraintsOf, isFeasible, studyHeaderDocument, type Objective, type StudyRecord, type Trial } from '@segtune/core';
 import { parseSpace, type ParamDef } from '@segtune/space';
 import { paretoSummary, pick } from '@segtune/pareto';
 import type {
@@ -56,22 +56,11 @@ export function countStates(trials: Iterable<Trial | undefined>): StateCounts {
 
 export function studySummary(record: StudyRecord, counts: StateCounts, version: number): StudySummary {
   return {
-    name: record.name,
-    objectives: record.objectives,
-    constraints: record.constraints ?? [],
-    budget: record.budget ?? null,
-    sampler: record.sampler ?? null,
-    scheduler: record.scheduler ?? null,
-    seed: record.seed,
-    created_at: new Date(record.createdAt).toISOString(),
+    ...studyHeaderDocument(record),
     counts,
     n_trials: Object.values(counts).reduce((a, b) => a + b, 0),
     version,
   };
-}
-
-export function constraintsOf(record: StudyRecord): Constraint[] {
-  return (record.constraints ?? []).map((c) => parseConstraint(c)).filter((c): c is Constraint => c !== undefined);
 }
 
 /** The space's params when the study stored its space file, else nothing (axes are then inferred). */

@@ -3,8 +3,7 @@ import { didYouMean } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
 import { countStates, studyDocument, summaryText } from '../study-report';
 import { textTable } from '../table';
-import { bestTrials } from '@segtune/core';
-import { constraintsOf } from '../study-report';
+import { bestTrials, constraintsOf } from '@segtune/core';
 
 export interface StatusOptions {
   storage?: string;

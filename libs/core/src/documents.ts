@@ -1,5 +1,6 @@
-// A trial as JSON, the one shape the CLI's `--json` documents and the dashboard's API both
-// serve: `values` keyed by objective name, snake_case ISO times.
+// Studies and trials as JSON, the shapes the CLI's `--json` documents and the dashboard's API
+// both serve: `values` keyed by objective name, snake_case ISO times.
+import { parseConstraint, type Constraint } from './objectives';
 import type { StudyRecord } from './storage';
 import type { Trial, TrialAttrs, TrialState } from './trial';
 
@@ -29,4 +30,23 @@ export function trialDocument(record: StudyRecord, t: Trial): TrialDocument {
     finished_at: t.finishedAt ? new Date(t.finishedAt).toISOString() : null,
     duration_s: t.startedAt && t.finishedAt ? (t.finishedAt - t.startedAt) / 1000 : null,
   };
+}
+
+/** The study's own fields, as every study document starts. */
+export function studyHeaderDocument(record: StudyRecord) {
+  return {
+    name: record.name,
+    objectives: record.objectives,
+    constraints: record.constraints ?? [],
+    budget: record.budget ?? null,
+    sampler: record.sampler ?? null,
+    scheduler: record.scheduler ?? null,
+    seed: record.seed,
+    created_at: new Date(record.createdAt).toISOString(),
+  };
+}
+
+/** The study's constraints, parsed (malformed ones were refused when the study was created). */
+export function constraintsOf(record: StudyRecord): Constraint[] {
+  return (record.constraints ?? []).map((c) => parseConstraint(c)).filter((c): c is Constraint => c !== undefined);
 }
