@@ -9,6 +9,7 @@ import { UserError, type Trial } from '@segtune/core';
 import { PostgresStorage } from '@segtune/storage';
 import { createTestDatabase, pgSkipPolicy, pgUnavailableReason, type TestDatabase } from '../libs/storage/src/pg-test-database';
 import { runWorker, type WorkerOptions } from '../apps/cli/src/commands/worker';
+import { runCli } from './support/cli';
 
 const root = resolve(import.meta.dirname, '..');
 const policy = pgSkipPolicy(await pgUnavailableReason());
@@ -143,6 +144,21 @@ describe.skipIf(policy.skip)(`distributed workers on PostgreSQL${policy.label}`,
     } finally {
       await s.close();
     }
+  });
+
+  it('the segtune command: search creates a study on PostgreSQL, worker joins it and runs it to its new limit', () => {
+    const first = runCli(['search', 'search-spaces/branin.yaml', '--storage', db.url, '--study', 'cli-shared', '--trials', '6', '--sampler', 'random', '--workers', '1', '--no-export', '--quiet']);
+    expect(first.stderr).not.toMatch(/error|warning/i);
+    expect(first.code).toBe(0);
+    const second = runCli(['worker', '--storage', db.url, '--study', 'cli-shared', '--trials', '10', '--workers', '2', '--json', '--quiet']);
+    expect(second.stderr, second.stderr).not.toMatch(/error|warning/i);
+    expect(second.code).toBe(0);
+    const doc = JSON.parse(second.stdout);
+    expect(doc.worker).toMatchObject({ finished: 4, stopped_by: 'trials' });
+    expect(doc.trials.map((t: { number: number }) => t.number)).toEqual([...Array(10).keys()]);
+    expect(doc.trials.every((t: { state: string }) => t.state === 'complete')).toBe(true);
+    // Its trials ran on the executor's worker threads.
+    expect(doc.trials.slice(6).every((t: { attrs: { worker: string } }) => /\/t\d+$/.test(t.attrs.worker))).toBe(true);
   });
 
   it('bad storage and an unknown study are one-line UserErrors, the password never shown', async () => {
