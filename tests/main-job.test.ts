@@ -1,5 +1,7 @@
 // The README's main job, shortened: the quick U-Net search on the real executor (worker
 // threads, wasm backend with segtune's training kernels), ending with the Pareto artifacts.
+// It runs as on a fresh machine, with an empty segtune cache (no native TensorFlow set up); the
+// same search on native TensorFlow is in tensorflow-backend.test.ts.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the main job', () => {
   it('searches unet-seg-quick on worker threads and writes the Pareto plot and the knee export', () => {
     const space = join(repoRoot, 'search-spaces/unet-seg-quick.yaml');
-    const r = runCli(['search', space, '--trials', '4', '--workers', '2', '--json'], { cwd: dir, timeoutMs: 600_000 });
+    const r = runCli(['search', space, '--trials', '4', '--workers', '2', '--json'], { cwd: dir, timeoutMs: 600_000, env: { SEGTUNE_HOME: join(dir, 'empty-home') } });
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);

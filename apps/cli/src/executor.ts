@@ -1,6 +1,8 @@
 // The executor a CLI command runs trials on: @segtune/executor's thread pool (or one process
 // per GPU), loading the CLI's bundled workload resolver in each worker.
 import type { Executor } from '@segtune/core';
+// The light entry: the main process need not load tfjs to share out the cores.
+import { nativeBackendEnv } from '@segtune/seg/native-env';
 import { resolverModulePath } from './commands/search';
 
 export interface CliExecutorOptions {
@@ -22,6 +24,8 @@ export async function createCliExecutor(options: CliExecutorOptions): Promise<Ex
     heapLimitMb: options.heapLimitMb,
     timeoutMs: options.trialTimeoutMs,
     resolverModule: resolverModulePath(),
+    // Native TensorFlow's share of the cores or GPU for each trial (a no-op for other backends).
+    trialEnv: (share) => nativeBackendEnv({ ...share, verbose: process.argv.includes('--verbose') }),
   });
 }
 
@@ -32,4 +36,11 @@ export async function createCliExecutor(options: CliExecutorOptions): Promise<Ex
 export async function validateCliWorkload(spec: Parameters<typeof import('@segtune/executor').validateWorkload>[1], spaceDir: string, paramNames: readonly string[]): Promise<void> {
   const { validateWorkload } = await import('@segtune/executor');
   await validateWorkload(resolverModulePath(), spec, spaceDir, paramNames);
+}
+
+/** A forced `--backend` that is unknown or not set up: one line, exit 2, before anything is written. */
+export async function checkBackendFlag(backend: string | undefined): Promise<void> {
+  if (backend === undefined || backend === 'auto' || backend === 'wasm' || backend === 'cpu') return;
+  const { assertBackendAvailable } = await import('@segtune/seg');
+  assertBackendAvailable(backend);
 }

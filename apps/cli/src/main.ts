@@ -5,6 +5,8 @@ import { runStatus } from './commands/status';
 import { runPareto } from './commands/pareto';
 import { runExport } from './commands/export';
 import { runWorker } from './commands/worker';
+import { runSetup } from './commands/setup';
+import { runBackends } from './commands/backends';
 import { VERSION } from './version';
 
 const positiveInt = (flag: string) => (v: string) => {
@@ -115,6 +117,28 @@ export function buildProgram(): Command {
     .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…')
     .action(async (opts) => {
       process.exitCode = await runExport(opts);
+    });
+
+  program
+    .command('setup')
+    .description("build native TensorFlow for tfjs from PyPI's wheels (CPU, or CUDA 12 with --gpu)")
+    .argument('<component>', 'what to set up: tensorflow')
+    .option('--gpu', "the CUDA 12 build (tensorflow[and-cuda]); needs an NVIDIA driver")
+    .option('--tf-version <version>', 'TensorFlow release from PyPI (default: the tested one)')
+    .option('--force', 'build again even when a ready build exists')
+    .option('--json', 'print the result as JSON')
+    .action(async (component: string, opts) => {
+      process.exitCode = await runSetup(component, { ...opts, verbose });
+    });
+
+  program
+    .command('backends')
+    .alias('doctor')
+    .description('list the tfjs backends: usable here or why not, version, threads, devices')
+    .option('--workers <n>', 'trials at once, for the threads each would get (default: the number of cores)', positiveInt('--workers'))
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      process.exitCode = await runBackends(opts);
     });
 
   program

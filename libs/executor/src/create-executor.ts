@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isUserError, UserError, type Executor } from '@segtune/core';
 import type { WorkloadSpec } from '@segtune/space';
 import { validateCommand } from './command-workload';
@@ -31,6 +32,16 @@ export interface CreateExecutorOptions {
   abortGraceMs?: number;
   /** The GPU inventory; default: `detectGpus()` (nvidia-smi, or SEGTUNE_FAKE_GPUS). */
   inventory?: GpuInfo[];
+  /**
+   * Environment the trials need, given how many run at once (a native backend's share of the
+   * cores, say). Set in this process before the pool's threads start (threads share the
+   * process's real environment), or passed to each GPU process.
+   */
+  trialEnv?: (share: { trialsAtOnce: number; gpu: boolean }) => Record<string, string>;
+}
+
+function applyEnv(env: Record<string, string>): void {
+  for (const [k, v] of Object.entries(env)) process.env[k] ??= v;
 }
 
 function wholeNumber(value: number | undefined, flag: string, min: number): void {
@@ -58,6 +69,7 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
   const resolver = await loadResolverModule(options.resolverModule);
   const kind = options.kind ?? 'auto';
   if (kind === 'inline') {
+    applyEnv(options.trialEnv?.({ trialsAtOnce: options.workers ?? 1, gpu: false }) ?? {});
     return new InlineExecutor({ resolve: resolver.resolveWorkload, capacity: options.workers ?? 1, timeoutMs: options.timeoutMs, abortGraceMs: options.abortGraceMs });
   }
   let gpus: GpuInfo[] = [];
@@ -67,9 +79,11 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
     if (kind === 'gpu' && !gpus.length) throw new UserError(`--executor gpu: no GPU selected (--gpus ${options.gpus ?? 'all'} found none)`);
   }
   if (gpus.length) {
+    const trialsPerGpu = options.trialsPerGpu ?? 1;
     return GpuExecutor.start({
       gpus,
-      trialsPerGpu: options.trialsPerGpu ?? 1,
+      env: options.trialEnv?.({ trialsAtOnce: gpus.length * trialsPerGpu, gpu: true }),
+      trialsPerGpu,
       resolverModule: options.resolverModule,
       heapLimitMb: options.heapLimitMb,
       timeoutMs: options.timeoutMs,
@@ -78,6 +92,7 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
       childFile: bundledEntry('gpu-child.mjs'),
     });
   }
+  applyEnv(options.trialEnv?.({ trialsAtOnce: options.workers ?? availableParallelism(), gpu: false }) ?? {});
   return new PoolExecutor({
     resolverModule: options.resolverModule,
     workers: options.workers,

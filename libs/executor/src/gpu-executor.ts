@@ -22,6 +22,8 @@ export interface GpuExecutorOptions {
   childFile?: string;
   /** How long a GPU process may take to start; default 60 s. */
   startTimeoutMs?: number;
+  /** Added to each GPU process's environment (variables already set in this one win). */
+  env?: Record<string, string>;
 }
 
 interface Job {
@@ -245,7 +247,7 @@ export class GpuExecutor implements Executor {
       abortGraceMs: this.options.abortGraceMs,
     };
     const child = fork(this.childFile, [], {
-      env: { ...process.env, CUDA_VISIBLE_DEVICES: String(slot.gpu.index) },
+      env: { ...this.options.env, ...process.env, CUDA_VISIBLE_DEVICES: String(slot.gpu.index) },
       execArgv: [],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -14,4 +14,26 @@ export { trainUNet, evaluate, segLoss, type TrainConfig, type TrainHooks, type T
 export { ConfusionMatrix, segMetrics, type SegMetrics } from './metrics';
 export { measureLatency, coefficientOfVariation, estimateTrainingMemory, type LatencyOptions, type LatencyResult } from './cost';
 export { saveModel, loadModel, fileSystemHandler } from './export';
-export { initBackend, BACKEND_NAMES, type BackendInfo, type BackendName } from './backend';
+export {
+  initBackend,
+  assertBackendAvailable,
+  availableHint,
+  nativeAvailable,
+  BACKEND_NAMES,
+  setupTensorflow,
+  findInstall,
+  segtuneHome,
+  DEFAULT_TF_VERSION,
+  probeInstall,
+  describeBackends,
+  type BackendReport,
+  nativeBackendEnv,
+  gpuVisible,
+  type BackendInfo,
+  type BackendName,
+  type SetupOptions,
+  type SetupResult,
+  type TensorflowInstall,
+  type NativeVariant,
+  type ProbeResult,
+} from './backend';

@@ -16,7 +16,7 @@ import {
   type Tracker,
   type Executor,
 } from '@segtune/core';
-import { createCliExecutor, validateCliWorkload } from '../executor';
+import { checkBackendFlag, createCliExecutor, validateCliWorkload } from '../executor';
 import { didYouMean, loadSpaceFile, type LoadedSpace, type SpaceFile } from '@segtune/space';
 import { createSampler } from '@segtune/samplers';
 import { openStorage, maskUrl } from '@segtune/storage';
@@ -126,6 +126,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
 
   const spaceDir = dirname(resolve(spaceFile));
   await validateCliWorkload(spec.workload, spaceDir, loaded.space.names);
+  await checkBackendFlag(options.backend);
 
   const tracking = options.mlflow || process.env.MLFLOW_TRACKING_URI ? await import('@segtune/tracking') : undefined;
   const mlflowUri = tracking?.resolveTrackingUri(options.mlflow);

@@ -22,7 +22,7 @@ import {
 import { didYouMean, loadSpaceFile, parseSpace, type LoadedSpace } from '@segtune/space';
 import { countRetries, maskUrl, openStorage, startStaleSweeper, type StaleRecovery } from '@segtune/storage';
 import { parseDuration } from '../duration';
-import { createCliExecutor, validateCliWorkload } from '../executor';
+import { checkBackendFlag, createCliExecutor, validateCliWorkload } from '../executor';
 import { Progress } from '../progress';
 import { handleInterrupts } from '../interrupts';
 import { studyDocument, summaryText } from '../study-report';
@@ -200,6 +200,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     const spaceDir = dirname(resolve(options.space ?? spaceFile ?? '.'));
     const workload = loaded.spec.workload;
     await validateCliWorkload(workload, spaceDir, loaded.space.names);
+    await checkBackendFlag(options.backend);
 
     const trialLimit = options.trials ?? record.limits?.trials;
     // The study's time limit runs from its creation; --timeout from this worker's start.

@@ -1,6 +1,11 @@
 // tfjs backends for the segmentation workload: automatic choice, and the kernels that let the
 // wasm backend train (fast convolution gradients, a CPU bridge for the rest).
-export { initBackend, BACKEND_NAMES, type BackendInfo, type BackendName, type InitBackendOptions, type TfModule } from './init-backend';
+export { initBackend, assertBackendAvailable, availableHint, nativeAvailable, BACKEND_NAMES, type BackendInfo, type BackendName, type InitBackendOptions, type TfModule } from './init-backend';
+export { setupTensorflow, checkPrerequisites, type SetupOptions, type SetupResult } from './tensorflow-setup';
+export { findInstall, segtuneHome, installDir, DEFAULT_TF_VERSION, type TensorflowInstall, type NativeVariant } from './tensorflow-cache';
+export { probeInstall, type ProbeResult } from './tensorflow-probe';
+export { nativeBackendEnv, type NativeEnvOptions } from './native-env';
+export { gpuVisible, hasNvidiaDriver } from './gpu-visible';
 export {
   registerWasmTrainingKernels,
   listMissingWasmKernels,
@@ -9,3 +14,4 @@ export {
   type WasmKernelRegistration,
 } from './wasm-training-kernels';
 export { configureWasmPaths, wasmBinaryDir } from './wasm-paths';
+export { describeBackends, type BackendReport } from './backend-report';

@@ -1,4 +1,7 @@
 import { createRequire } from 'node:module';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isUserError } from '@segtune/core';
 import type { Tensor4D } from '@tensorflow/tfjs';
@@ -13,6 +16,10 @@ function installed(pkg: string): boolean {
   }
 }
 
+// An empty segtune cache: what a machine without `segtune setup tensorflow` sees. The native
+// backends themselves are tested in tests/tensorflow-backend.test.ts.
+process.env.SEGTUNE_HOME = mkdtempSync(join(tmpdir(), 'segtune-empty-home-'));
+
 describe('initBackend', () => {
   it.skipIf(installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu'))('picks wasm when tfjs-node is absent, with the reasons it skipped', async () => {
     const info = await initBackend();
@@ -20,7 +27,8 @@ describe('initBackend', () => {
     expect(info.tf.getBackend()).toBe('wasm');
     expect(info.threads).toBe(1);
     expect(info.skipped?.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
-    expect(info.skipped?.[0].reason).toContain('@tensorflow/tfjs-node-gpu is not installed');
+    expect(info.skipped?.[0].reason).toMatch(/no NVIDIA GPU is visible|native TensorFlow for GPUs is not set up \(run: segtune setup tensorflow --gpu\)/);
+    expect(info.skipped?.[1].reason).toBe('native TensorFlow is not set up (run: segtune setup tensorflow)');
     // Idempotent: the same answer again.
     expect(await initBackend('auto')).toBe(info);
     // The wasm backend really trains a convolution's filter gradient.
@@ -43,7 +51,9 @@ describe('initBackend', () => {
   it.skipIf(installed('@tensorflow/tfjs-node-gpu'))('gives a clear UserError for a forced tensorflow-gpu that is not installed', async () => {
     const err = await initBackend('tensorflow-gpu').catch((e: unknown) => e);
     expect(isUserError(err)).toBe(true);
-    expect((err as Error).message).toMatch(/^tfjs backend 'tensorflow-gpu' is not available: @tensorflow\/tfjs-node-gpu is not installed \(allowed here: auto, .*wasm, cpu\)$/);
+    expect((err as Error).message).toMatch(/^tfjs backend 'tensorflow-gpu' is not available: (no NVIDIA GPU is visible here .*|native TensorFlow for GPUs is not set up \(run: segtune setup tensorflow --gpu\)) \(allowed here: auto, wasm, cpu\)$/);
+    const cpu = await initBackend('tensorflow').catch((e: unknown) => e);
+    expect((cpu as Error).message).toBe("tfjs backend 'tensorflow' is not available: native TensorFlow is not set up (run: segtune setup tensorflow) (allowed here: auto, wasm, cpu)");
   });
 
   it('rejects an unknown backend and bad thread counts with UserErrors', async () => {

@@ -1,12 +1,15 @@
-// Picks the tfjs backend a trial trains on: tfjs-node-gpu, then tfjs-node, then wasm with our
-// training kernels, then the plain CPU backend. tfjs-node(-gpu) are optional and cannot be
-// installed from npm alone (their install script downloads libtensorflow), so they are looked
-// up at run time through a require whose module name is a variable: bundlers leave it alone
-// and nothing fails when they are absent.
+// Picks the tfjs backend a trial trains on: native TensorFlow on a GPU, then native TensorFlow
+// on the CPU, then wasm with our training kernels, then the plain CPU backend. The native ones are
+// @tensorflow/tfjs-node(-gpu), either installed by the user in node_modules or built by
+// `segtune setup tensorflow [--gpu]` into segtune's cache against PyPI's TensorFlow wheels
+// (tensorflow-cache.ts). They are looked up at run time through a require whose module name is
+// a variable: bundlers leave it alone and nothing fails when they are absent.
 import { createRequire } from 'node:module';
 import * as tfjs from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '@segtune/core';
+import { gpuVisible } from './gpu-visible';
+import { findInstall, nodePackageName, requireInstall, type NativeVariant } from './tensorflow-cache';
 import { configureWasmPaths } from './wasm-paths';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
@@ -34,11 +37,6 @@ export interface InitBackendOptions {
   threads?: number;
 }
 
-const NODE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
-  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
-  tensorflow: '@tensorflow/tfjs-node',
-};
-
 const settled = new Map<BackendName, BackendInfo>();
 let automatic: Promise<BackendInfo> | undefined;
 const requireHere = createRequire(import.meta.url);
@@ -56,23 +54,49 @@ function firstLine(e: unknown): string {
   return String(e instanceof Error ? e.message : e).split('\n')[0];
 }
 
-async function loadNode(name: 'tensorflow-gpu' | 'tensorflow', threads: number): Promise<BackendInfo> {
-  const pkg = NODE_PACKAGES[name];
-  let resolved: string;
+/** The native variant this process loaded: one TensorFlow runtime per process, never two. */
+let nativeLoaded: NativeVariant | undefined;
+
+/** tfjs-node(-gpu) as installed in node_modules by the user, else as built by `segtune setup`. */
+function requireNative(variant: NativeVariant): { tf: TfModule; from: string } {
+  const pkg = nodePackageName(variant);
+  let resolved: string | undefined;
   try {
     resolved = requireHere.resolve(pkg);
   } catch {
-    throw new Unavailable(`${pkg} is not installed`);
+    // not in node_modules; look in segtune's cache
   }
-  process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
-  let tfn: TfModule;
+  const setup = `segtune setup tensorflow${variant === 'gpu' ? ' --gpu' : ''}`;
   try {
-    tfn = requireHere(resolved) as TfModule;
+    if (resolved) return { tf: requireHere(resolved) as TfModule, from: resolved };
+    const install = findInstall(variant);
+    if (!install) throw new Unavailable(`native TensorFlow${variant === 'gpu' ? ' for GPUs' : ''} is not set up (run: ${setup})`);
+    return { tf: requireInstall(install) as TfModule, from: install.dir };
   } catch (e) {
-    throw new Unavailable(`${pkg} is installed but failed to load: ${firstLine(e)}`);
+    if (e instanceof Unavailable) throw e;
+    throw new Unavailable(`${pkg} failed to load: ${firstLine(e)} (run ${setup} again)`);
   }
-  if (!(await tfn.setBackend('tensorflow'))) throw new Unavailable(`${pkg} loaded but its 'tensorflow' backend did not initialise`);
+}
+
+async function loadNode(name: 'tensorflow-gpu' | 'tensorflow', threads: number): Promise<BackendInfo> {
+  const variant: NativeVariant = name === 'tensorflow-gpu' ? 'gpu' : 'cpu';
+  if (variant === 'gpu' && !gpuVisible()) throw new Unavailable('no NVIDIA GPU is visible here (no driver, or CUDA_VISIBLE_DEVICES hides them)');
+  // The CUDA build that found no GPU still computes on the CPU: it serves as 'tensorflow' then.
+  const build: NativeVariant = variant === 'cpu' && nativeLoaded === 'gpu' ? 'gpu' : variant;
+  if (nativeLoaded && nativeLoaded !== build) throw new Unavailable(`this process already runs the ${nativeLoaded} build of TensorFlow, and one process cannot hold two`);
+  // Read by TensorFlow when its first context is made. Only the main thread's process.env is the
+  // real environment: executors set these before they start worker threads (native-env.ts).
+  process.env.TF_NUM_INTRAOP_THREADS ??= String(threads);
+  process.env.TF_NUM_INTEROP_THREADS ??= '1';
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  process.env.TF_ENABLE_ONEDNN_OPTS ??= '1'; // set explicitly, TensorFlow stops announcing it
+  const { tf: tfn } = requireNative(build);
+  nativeLoaded = build;
+  if (!(await tfn.setBackend('tensorflow'))) throw new Unavailable(`${nodePackageName(build)} loaded but its 'tensorflow' backend did not initialise`);
   await tfn.ready();
+  if (variant === 'gpu' && !(tfn.backend() as unknown as { binding: { isUsingGpuDevice(): boolean } }).binding.isUsingGpuDevice()) {
+    throw new Unavailable('TensorFlow loaded but found no usable GPU (check the driver and CUDA_VISIBLE_DEVICES)');
+  }
   return { name, tf: tfn, threads: Number(process.env.TF_NUM_INTRAOP_THREADS) || threads };
 }
 
@@ -145,14 +169,35 @@ export async function initBackend(preferred?: string, options?: InitBackendOptio
 /** Backend names that could load in this process (cheap: resolves packages, loads nothing). */
 export function availableHint(): string {
   const names: string[] = ['auto'];
-  for (const name of ['tensorflow-gpu', 'tensorflow'] as const) {
-    try {
-      requireHere.resolve(NODE_PACKAGES[name]);
-      names.push(name);
-    } catch {
-      // not installed
-    }
+  for (const [name, variant] of [['tensorflow-gpu', 'gpu'], ['tensorflow', 'cpu']] as const) {
+    if (variant === 'gpu' && !gpuVisible()) continue;
+    if (nativeAvailable(variant)) names.push(name);
   }
   names.push('wasm', 'cpu');
   return names.join(', ');
+}
+
+/** Whether a native build of this variant is installed (node_modules or segtune's cache). */
+export function nativeAvailable(variant: NativeVariant): boolean {
+  try {
+    requireHere.resolve(nodePackageName(variant));
+    return true;
+  } catch {
+    return findInstall(variant) !== undefined;
+  }
+}
+
+/**
+ * Checks a forced backend before any trial starts, without loading it: an unknown name, or a
+ * native one that is not set up (naming the setup command), or a GPU one with no GPU visible,
+ * is a UserError. Whether it then loads is each trial's to find out (and to record).
+ */
+export function assertBackendAvailable(preferred: string | undefined): void {
+  if (preferred == null || preferred === '' || preferred === 'auto' || preferred === 'wasm' || preferred === 'cpu') return;
+  if (!(BACKEND_NAMES as readonly string[]).includes(preferred)) {
+    throw new UserError(`--backend: unknown tfjs backend '${preferred}' (allowed: auto, ${BACKEND_NAMES.join(', ')})`);
+  }
+  const variant: NativeVariant = preferred === 'tensorflow-gpu' ? 'gpu' : 'cpu';
+  if (!nativeAvailable(variant)) throw new UserError(`--backend ${preferred}: native TensorFlow${variant === 'gpu' ? ' for GPUs' : ''} is not set up (run: segtune setup tensorflow${variant === 'gpu' ? ' --gpu' : ''})`);
+  if (variant === 'gpu' && !gpuVisible()) throw new UserError(`--backend tensorflow-gpu: no NVIDIA GPU is visible here (no driver, or CUDA_VISIBLE_DEVICES hides them)`);
 }

@@ -1,0 +1,127 @@
+// Native TensorFlow (tfjs-node built by `segtune setup tensorflow` against PyPI's wheel): it
+// trains, gives the same losses as wasm for a fixed seed, reaches the reference mIoU, exports
+// models that plain tfjs loads, and runs a search through the CLI with each trial's share of
+// the cores. `npm test` runs the setup before the suite, so under CI a missing build fails here.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, loadModel, saveModel, syntheticShapes, trainUNet, trialSettings, type BackendInfo, type SegDataset } from '@segtune/seg';
+import { nativeAvailable } from '../libs/seg/src/backend/init-backend';
+import { repoRoot, runCli } from './support/cli';
+
+const available = nativeAvailable('cpu');
+const skipReason = 'native TensorFlow is not set up here (segtune setup tensorflow; npm test runs it)';
+if (!available && process.env.CI) throw new Error(`CI: ${skipReason}`);
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'segtune-tf-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function settingsFor(ds: SegDataset, epochs: number, width = 8, depth = 2) {
+  const s = trialSettings({ width, depth, lr: 0.008, batch_size: 8, schedule: 'cosine', optimizer: 'adam' });
+  return { ...s, model: { ...s.model, height: ds.height, widthPx: ds.width, channels: ds.channels, numClasses: ds.numClasses }, epochs, seed: 1 };
+}
+
+describe.skipIf(!available)('native TensorFlow backend', () => {
+  let tf: BackendInfo;
+  beforeAll(async () => {
+    tf = await initBackend('tensorflow');
+  });
+
+  it('loads the cached build as the tensorflow backend, on the project’s own tfjs engine', async () => {
+    expect(tf.name).toBe('tensorflow');
+    expect(tf.tf.getBackend()).toBe('tensorflow');
+    // One engine: tensors made through the project's @tensorflow/tfjs run on the native backend.
+    const { matMul, tensor2d } = await import('@tensorflow/tfjs');
+    expect(Array.from(matMul(tensor2d([[1, 2]]), tensor2d([[3], [4]])).dataSync())).toEqual([11]);
+    const binding = (tf.tf.backend() as unknown as { binding: { TF_Version: string } }).binding;
+    expect(binding.TF_Version).toMatch(/^2\.\d+\.\d+/);
+  });
+
+  it('gives the same training losses as wasm from the same seed (few steps, within 1%)', async () => {
+    const ds = syntheticShapes({ imageSize: 32, trainSize: 32, valSize: 16, seed: 4 });
+    const losses: Record<string, number[]> = {};
+    for (const name of ['wasm', 'tensorflow'] as const) {
+      await initBackend(name);
+      const curve: number[] = [];
+      const r = await trainUNet(ds, settingsFor(ds, 2), { onEpoch: (e) => void curve.push(e.loss) });
+      r.model.dispose();
+      losses[name] = curve;
+    }
+    await initBackend('tensorflow');
+    for (let e = 0; e < 2; e++) {
+      const [a, b] = [losses.wasm[e], losses.tensorflow[e]];
+      expect(Math.abs(a - b) / a, `epoch ${e + 1}: wasm ${a}, tensorflow ${b}`).toBeLessThan(0.01);
+    }
+  }, 240_000);
+
+  it('trains the reference configuration to validation mIoU >= 0.8, and plain tfjs loads the export and predicts the same', async () => {
+    const ds = syntheticShapes({ imageSize: 64, trainSize: 192, valSize: 64, seed: 0 });
+    const curve: number[] = [];
+    const r = await trainUNet(ds, settingsFor(ds, 8), { onEpoch: (e) => void curve.push(e.miou) });
+    expect(r.final.miou, `mIoU by epoch: ${curve.map((v) => v.toFixed(3)).join(', ')}`).toBeGreaterThanOrEqual(0.8);
+
+    const x = tf.tf.tensor4d(ds.val.images.subarray(0, 2 * 64 * 64 * 3), [2, 64, 64, 3]);
+    const native = (r.model.predict(x) as import('@tensorflow/tfjs').Tensor).dataSync();
+    const out = join(dir, 'model');
+    await saveModel(r.model, out);
+    r.model.dispose();
+    // Plain tfjs: the JavaScript CPU backend, which knows nothing of TensorFlow.
+    await initBackend('cpu');
+    const loaded = await loadModel(out);
+    const xCpu = tf.tf.tensor4d(ds.val.images.subarray(0, 2 * 64 * 64 * 3), [2, 64, 64, 3]);
+    const plain = (loaded.predict(xCpu) as import('@tensorflow/tfjs').Tensor).dataSync();
+    let worst = 0;
+    for (let i = 0; i < plain.length; i++) worst = Math.max(worst, Math.abs(plain[i] - native[i]));
+    expect(worst).toBeLessThan(1e-3);
+    loaded.dispose();
+    await initBackend('tensorflow');
+  }, 300_000);
+});
+
+describe.skipIf(!available)('segtune search on native TensorFlow', () => {
+  it('picks tensorflow automatically, gives each of 2 trials its share of the cores, and keeps TensorFlow’s start-up logs quiet', () => {
+    const space = join(repoRoot, 'search-spaces/unet-seg-quick.yaml');
+    const r = runCli(['search', space, '--trials', '4', '--workers', '2', '--json', '--study', 'tf-quick', '--storage', join(dir, 'tf.db')], { cwd: dir, timeoutMs: 600_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/oneDNN|absl|cpu_feature_guard|I0000|W0000/);
+    const doc = JSON.parse(r.stdout) as { trials: { state: string; attrs: Record<string, unknown>; values: Record<string, number> }[] };
+    expect(doc.trials).toHaveLength(4);
+    const share = Math.max(1, Math.floor(availableParallelism() / 2));
+    for (const t of doc.trials) {
+      expect(t.attrs.backend).toBe('tensorflow');
+      expect(t.attrs.threads).toBe(share);
+      expect(['complete', 'pruned']).toContain(t.state);
+    }
+  }, 660_000);
+
+  it('--backend tensorflow without the setup is one line naming the setup command, exit 2, nothing written', () => {
+    const space = join(repoRoot, 'search-spaces/branin.yaml');
+    const db = join(dir, 'never.db');
+    const r = runCli(['search', space, '--backend', 'tensorflow', '--storage', db], { cwd: dir, env: { SEGTUNE_HOME: join(dir, 'empty-home') } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('segtune: --backend tensorflow: native TensorFlow is not set up (run: segtune setup tensorflow)');
+    const unknown = runCli(['search', space, '--backend', 'cuda', '--storage', db], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toBe("segtune: --backend: unknown tfjs backend 'cuda' (allowed: auto, tensorflow-gpu, tensorflow, wasm, cpu)");
+  });
+
+  it('segtune backends lists every backend with whether it is usable and why not', () => {
+    const r = runCli(['backends', '--json', '--workers', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { automatic: string; backends: { name: string; usable: boolean; reason?: string; version?: string; threads?: number }[] };
+    expect(doc.backends.map((b) => b.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    const native = doc.backends[1];
+    expect(native).toMatchObject({ usable: true, threads: Math.max(1, Math.floor(availableParallelism() / 2)) });
+    expect(native.version).toMatch(/^TensorFlow 2\.\d+\.\d+, tfjs-node 4\.\d+\.\d+$/);
+    if (!doc.backends[0].usable) expect(doc.backends[0].reason).toMatch(/GPU|not set up/);
+    expect(doc.automatic).toBe(doc.backends[0].usable ? 'tensorflow-gpu' : 'tensorflow');
+    const empty = runCli(['backends', '--json'], { env: { SEGTUNE_HOME: join(dir, 'empty-home') } });
+    const noNative = JSON.parse(empty.stdout) as typeof doc;
+    expect(noNative.backends[1]).toMatchObject({ usable: false, reason: 'not set up (run: segtune setup tensorflow)' });
+    expect(noNative.automatic).toBe('wasm');
+  });
+});
