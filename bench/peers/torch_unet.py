@@ -3,7 +3,7 @@ level, max-pool, 2x2 transposed-conv up-sampling, concatenated skips, 1x1 logits
 Adam and pixel-wise cross-entropy on random data, and prints one JSON line with the training
 throughput in images per second at a fixed thread count.
 
-usage: python torch_unet.py --width 8 --depth 2 --size 64 --batch 8 --threads 1 --steps 30
+usage: python torch_unet.py --width 8 --depth 2 --size 64 --batch 8 --threads 1 --steps 30 [--device cuda]
 """
 import argparse
 import json
@@ -60,15 +60,17 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--device", default="cpu")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = UNet(a.width, a.depth)
+    dev = torch.device(a.device)
+    model = UNet(a.width, a.depth).to(dev)
     params = sum(t.numel() for t in model.parameters()) + sum(b.numel() for n, b in model.named_buffers() if "num_batches" not in n)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    x = torch.rand(a.batch, 3, a.size, a.size)
-    y = torch.randint(0, 5, (a.batch, a.size, a.size))
+    x = torch.rand(a.batch, 3, a.size, a.size, device=dev)
+    y = torch.randint(0, 5, (a.batch, a.size, a.size), device=dev)
     model.train()
 
     def step():
@@ -80,11 +82,14 @@ def main():
 
     for _ in range(a.warmup):
         step()
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     for _ in range(a.steps):
-        step()
+        step()  # loss.item() waits for the step, on the GPU too
     secs = time.perf_counter() - t0
-    print(json.dumps({"images_per_s": a.steps * a.batch / secs, "seconds": secs, "params": params, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+    print(json.dumps({"images_per_s": a.steps * a.batch / secs, "seconds": secs, "params": params, "threads": torch.get_num_threads(), "torch": torch.__version__, "device": str(dev), "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20 if dev.type == "cuda" else None}))
 
 
 if __name__ == "__main__":

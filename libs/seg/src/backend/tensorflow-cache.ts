@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
+import { notTensorflowLines } from './quiet-load';
 
 export type NativeVariant = 'cpu' | 'gpu';
 
@@ -26,6 +27,8 @@ export interface TensorflowInstall {
   /** The built tfjs-node(-gpu) package folder. */
   packageDir: string;
   builtAt: string;
+  /** Built with quiet-load.ts's addon (quiet/quiet_load.node). */
+  quietLoader?: boolean;
 }
 
 const requireHere = createRequire(import.meta.url);
@@ -120,8 +123,20 @@ export function linkProjectTfjs(installRoot: string): void {
   };
 }
 
-/** Loads the install's tfjs-node package (this project's tfjs inside). */
+/**
+ * Loads the install's tfjs-node package (this project's tfjs inside). TensorFlow's library is
+ * loaded first through the quiet loader, unless TF_CPP_MIN_LOG_LEVEL is 0 (--verbose).
+ */
 export function requireInstall(install: TensorflowInstall): unknown {
   linkProjectTfjs(install.dir);
+  const loader = join(install.dir, 'quiet', 'quiet_load.node');
+  if (existsSync(loader)) {
+    const quiet = (process.env.TF_CPP_MIN_LOG_LEVEL ?? '2') !== '0';
+    const lib = join(install.packageDir, 'deps', 'lib', 'libtensorflow_cc.so.2');
+    const r = (requireHere(loader) as { load(path: string, quiet: boolean): { ok: boolean; error: string; captured: string } }).load(lib, quiet);
+    const others = notTensorflowLines(r.captured);
+    if (others) process.stderr.write(others);
+    if (!r.ok) throw new Error(`TensorFlow's library did not load: ${r.error}`);
+  }
   return requireHere(install.packageDir);
 }

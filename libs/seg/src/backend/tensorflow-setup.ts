@@ -23,6 +23,7 @@ import {
 } from './tensorflow-cache';
 import { hasNvidiaDriver } from './gpu-visible';
 import { probeInstall, type ProbeResult } from './tensorflow-probe';
+import { QUIET_LOAD_CC, QUIET_LOAD_GYP } from './quiet-load';
 import { WHEEL_EXTRACT_PY } from './wheel-extract';
 
 export interface SetupOptions {
@@ -60,7 +61,8 @@ export async function setupTensorflow(options: SetupOptions = {}): Promise<Setup
   const dir = installDir(variant, tfVersion, tfjsVersion, home);
 
   const existing = options.force ? undefined : readInstall(dir);
-  if (existing) {
+  if (existing && !existing.quietLoader) log(`the install in ${dir} predates the quiet loader; building it again`);
+  else if (existing) {
     const probe = await probeInstall(existing);
     if (probe.ok) return { install: existing, probe, built: false, seconds: (Date.now() - started) / 1000 };
     log(`the install in ${dir} does not load (${probe.error}); building it again`);
@@ -114,8 +116,9 @@ export async function setupTensorflow(options: SetupOptions = {}): Promise<Setup
     mkdirSync(join(pkgDir, 'lib', `napi-v${NAPI_VERSION}`), { recursive: true });
     renameSync(built, join(pkgDir, 'lib', `napi-v${NAPI_VERSION}`, 'tfjs_binding.node'));
     rmSync(join(pkgDir, 'build'), { recursive: true, force: true });
+    buildQuietLoader(stage, tools, run);
 
-    const marker = { variant, tfVersion, tfjsVersion, builtAt: new Date().toISOString(), node: process.version, napi: NAPI_VERSION };
+    const marker = { variant, tfVersion, tfjsVersion, builtAt: new Date().toISOString(), node: process.version, napi: NAPI_VERSION, quietLoader: true };
     writeFileSync(join(stage, 'ready.json'), JSON.stringify(marker, null, 2) + '\n');
     const probe = await probeInstall({ ...marker, dir: stage, packageDir: pkgDir });
     if (!probe.ok) throw new Error(`the binding was built but does not load: ${probe.error}`);
@@ -167,7 +170,7 @@ export function checkPrerequisites(variant: NativeVariant, home = segtuneHome())
     return !r.error && r.status === 0;
   };
   const python = process.env.SEGTUNE_PYTHON ?? 'python3';
-  if (!works(python, ['--version'])) throw new UserError(`python3 is not on PATH (needed to fetch TensorFlow's wheels with pip; set SEGTUNE_PYTHON to another interpreter)`);
+  if (!works(python, ['--version'])) throw new UserError(`${python} is not on PATH (needed to fetch TensorFlow's wheels with pip; set SEGTUNE_PYTHON to another interpreter)`);
   if (!works(python, ['-m', 'pip', '--version'])) throw new UserError(`${python} has no pip (install it: python3 -m ensurepip, or the python3-pip package)`);
   if (!works('g++', ['--version'])) throw new UserError('g++ is not on PATH (needed to build the tfjs-node binding; install the g++ package)');
   if (!works('make', ['--version'])) throw new UserError('make is not on PATH (needed to build the tfjs-node binding; install the make package)');
@@ -291,6 +294,17 @@ function bindingHeaders(stage: string, variant: NativeVariant, tfjsVersion: stri
   }
   if (seeds.size === 0) throw new Error(`${name}@${tfjsVersion}'s binding includes no TensorFlow header: not the package layout this setup knows`);
   return [...seeds].sort();
+}
+
+/** The addon that loads libtensorflow_cc with its pre-logging lines kept off stderr (quiet-load.ts). */
+function buildQuietLoader(stage: string, tools: Tools, run: Run): void {
+  const dir = join(stage, 'quiet');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'quiet_load.cc'), QUIET_LOAD_CC);
+  writeFileSync(join(dir, 'binding.gyp'), QUIET_LOAD_GYP);
+  run('node-gyp (quiet loader)', process.execPath, [tools.nodeGyp, 'rebuild', `--nodedir=${tools.nodeDir}`], { cwd: dir });
+  renameSync(join(dir, 'build', 'Release', 'quiet_load.node'), join(dir, 'quiet_load.node'));
+  rmSync(join(dir, 'build'), { recursive: true, force: true });
 }
 
 /** deps/include and deps/lib as the binding's build and its RUNPATH ($ORIGIN/../../deps/lib) expect. */
