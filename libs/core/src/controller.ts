@@ -102,6 +102,9 @@ export async function runController(options: ControllerOptions): Promise<Control
           onStart: (attrs) => {
             study.storage.updateTrialAttrs(trial.id, attrs).catch(() => undefined);
           },
+          onAttrs: (attrs) => {
+            study.storage.updateTrialAttrs(trial.id, attrs).catch(() => undefined);
+          },
         },
       )
       .catch((e: Error): TrialOutcome => ({ state: 'failed', reason: 'crash', error: `executor error: ${e.message}`, attrs: {} }))

@@ -11,6 +11,6 @@ export type { Executor, TrialTask, TrialOutcome, RunOptions } from './executor';
 export type { Tracker, StudyEvent } from './tracker';
 export { Study, type StudyOptions, type TellOutcome } from './study';
 export { runController, type ControllerOptions, type ControllerResult, type StopReason } from './controller';
-export { failDeadTrials, processIdentity } from './recovery';
+export { failDeadTrials, processIdentity, endLeftoverCommands } from './recovery';
 export { processStartTime, endLeftoverProcessGroup, type ProcessGroupAttrs } from './leftover-processes';
 export { trialDocument, studyHeaderDocument, constraintsOf, type TrialDocument } from './documents';

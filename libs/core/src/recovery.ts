@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { endLeftoverProcessGroup } from './leftover-processes';
 import type { Storage } from './storage';
 import type { Trial } from './trial';
 
@@ -36,5 +37,17 @@ export async function failDeadTrials(storage: Storage, studyId: number, graceMs:
     }
   }
   failed.push(...(await storage.failStaleTrials(studyId, graceMs, 'stale', `no heartbeat for ${Math.round(graceMs / 1000)} s`)));
+  endLeftoverCommands(failed);
   return failed;
+}
+
+/**
+ * Ends the command process groups that trials recovered as dead left running on this host (a
+ * training script keeps its GPU memory while it lives). Returns how many processes it signalled.
+ */
+export function endLeftoverCommands(trials: readonly Trial[]): number {
+  const me = processIdentity();
+  let n = 0;
+  for (const t of trials) if (t.attrs.host === me.host) n += endLeftoverProcessGroup(t.attrs);
+  return n;
 }

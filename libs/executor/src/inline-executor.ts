@@ -69,7 +69,10 @@ export class InlineExecutor implements Executor {
           device: { gpu: null, ...(task.backend ? { backend: task.backend } : {}) },
           signal: abort.signal,
           attrs,
-          channel: { report: (step, values) => options.onReport(step, values), setAttrs: (more) => Object.assign(liveAttrs, more) },
+          channel: { report: (step, values) => options.onReport(step, values), setAttrs: (more) => {
+            Object.assign(liveAttrs, more);
+            options.onAttrs?.({ ...more });
+          } },
         }),
         abandoned,
       ]);

@@ -131,6 +131,11 @@ export class PoolExecutor implements Executor {
         }
       } else if (m.t === 'attrs') {
         Object.assign(attrs, m.attrs);
+        try {
+          options.onAttrs?.({ ...m.attrs });
+        } catch {
+          // An observer cannot fail a trial.
+        }
         if (typeof m.attrs.command_pid === 'number') {
           commandPid = m.attrs.command_pid;
           this.commandPids.add(commandPid);

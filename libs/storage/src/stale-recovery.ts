@@ -1,4 +1,4 @@
-import type { Storage, Trial } from '@segtune/core';
+import { endLeftoverCommands, type Storage, type Trial } from '@segtune/core';
 
 export interface StaleRecoveryOptions {
   /** A running trial whose heartbeat is older than this is failed (reason `stale`). */
@@ -30,6 +30,8 @@ export interface StudyHandle {
 export async function recoverStaleTrials(study: StudyHandle, options: StaleRecoveryOptions): Promise<StaleRecovery> {
   const seconds = options.graceMs >= 1000 ? `${Math.round(options.graceMs / 1000)} s` : `${Math.round(options.graceMs)} ms`;
   const failed = await study.storage.failStaleTrials(study.id, options.graceMs, 'stale', `no heartbeat for ${seconds}: its worker stopped or lost the storage`);
+  // A command that outlived its worker on this host would hold its GPU while the rerun starts.
+  endLeftoverCommands(failed);
   const requeued: Trial[] = [];
   const limit = options.retryFailed ?? 0;
   for (const t of failed) {
