@@ -38,9 +38,8 @@ export interface ProcessGroupAttrs {
  * gone, only its members that started after it (a pid is not reused while its group has
  * members). Returns the number of processes signalled. Call it only on the host in `attrs.host`.
  */
-export function endLeftoverProcessGroup(attrs: ProcessGroupAttrs, signal: NodeJS.Signals = 'SIGKILL'): number {
-  const pgid = attrs.command_pgid;
-  const started = attrs.command_started;
+export function endLeftoverProcessGroup(attrs: ProcessGroupAttrs | Record<string, unknown>, signal: NodeJS.Signals = 'SIGKILL'): number {
+  const { command_pgid: pgid, command_started: started } = attrs as ProcessGroupAttrs;
   if (typeof pgid !== 'number' || !Number.isInteger(pgid) || pgid <= 1 || typeof started !== 'string') return 0;
   const leader = statOf(pgid);
   if (leader) {

@@ -4,6 +4,7 @@ import type { ZodError } from 'zod';
 import { spaceFileSchema, type SpaceFile, type ParamSpec } from './schema';
 import { Space, type ParamDef } from './space';
 import { didYouMean } from './did-you-mean';
+import { nameProblem } from './names';
 
 export interface SourceLocation {
   file: string;
@@ -90,6 +91,8 @@ export function parseSpace(text: string, file = '<space>'): LoadedSpace {
 
   const params: ParamDef[] = [];
   for (const [name, p] of Object.entries(spec.params)) {
+    const bad = nameProblem(name);
+    if (bad) throw new SpaceError(`param name ${bad}`, locate(['params', name], true));
     const problem = paramProblem(p);
     if (problem) throw new SpaceError(problem.msg, locate(['params', name, ...problem.key], false));
     params.push({ ...p, name } as ParamDef);

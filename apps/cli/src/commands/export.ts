@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stringify, parse } from 'yaml';
-import { UserError, type StudyRecord, type Trial } from '@segtune/core';
+import { UserError, pathInside, type StudyRecord, type Trial } from '@segtune/core';
 import { parseSpace, type Params } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
 import { pick } from '@segtune/pareto';
@@ -81,7 +81,7 @@ export async function runExport(options: ExportOptions, stdout: NodeJS.WritableS
     const trials = await storage.getTrials(record.id);
     const { trial, rule, reason } = chooseTrial(record, trials, options.pick);
     const doc = exportDocument(record, trial, rule, reason);
-    const out = outputPath(options.out, `results/${record.name}/export-trial-${trial.number}.${format}`);
+    const out = outputPath(options.out, pathInside('results', record.name, `export-trial-${trial.number}.${format}`));
     if (options.withModel) {
       if (!record.spaceSource) throw new UserError(`study "${record.name}" has no stored space file; --with-model needs it`);
       const { spec } = parseSpace(record.spaceSource, `${record.name} (stored space)`);

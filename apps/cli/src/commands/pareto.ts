@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UserError, type StudyRecord, type Storage } from '@segtune/core';
+import { UserError, pathInside, type StudyRecord, type Storage } from '@segtune/core';
 import { didYouMean } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
 import { defaultReferencePoint, lossVector, paretoSummary } from '@segtune/pareto';
@@ -98,7 +98,7 @@ export async function runPareto(options: ParetoOptions, stdout: NodeJS.WritableS
   try {
     const { fronts, reference } = await computeFronts(storage, options.study);
     const folder = fronts.map((f) => f.record.name).join('-vs-');
-    const out = outputPath(options.out, `results/${folder}/pareto.svg`);
+    const out = outputPath(options.out, pathInside('results', folder, 'pareto.svg'));
     const multi = fronts[0].record.objectives.length >= 2;
     const files = multi && fronts.some((f) => f.points.length) ? await writeParetoPlot(fronts, out) : undefined;
     if (options.json) {

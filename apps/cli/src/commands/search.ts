@@ -6,6 +6,7 @@ import {
   bestTrials,
   UserError,
   failDeadTrials,
+  studyOutputDir,
   noScheduler,
   parseConstraint,
   runController,
@@ -17,6 +18,7 @@ import {
   type Executor,
 } from '@segtune/core';
 import { createCliExecutor, validateCliWorkload } from '../executor';
+import { checkStudyName } from '../check-study-name';
 import { didYouMean, loadSpaceFile, type LoadedSpace, type SpaceFile } from '@segtune/space';
 import { createSampler } from '@segtune/samplers';
 import { openStorage, maskUrl } from '@segtune/storage';
@@ -113,6 +115,7 @@ export async function openStudyForSearch(storage: Storage, loaded: LoadedSpace, 
 }
 
 export async function runSearch(spaceFile: string, options: SearchOptions, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream } = { stdout: process.stdout, stderr: process.stderr }): Promise<SearchResult> {
+  checkStudyName(options.study);
   const loaded = loadSpaceFile(spaceFile);
   const { spec } = loaded;
   for (const c of spec.constraints ?? []) if (!parseConstraint(c)) throw new UserError(`${spaceFile}: malformed constraint "${c}"`);
@@ -188,7 +191,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
         concurrency: executor.capacity,
         trialTimeoutMs,
         backend: options.backend,
-        artifactRoot: resolve('results', record.name),
+        artifactRoot: studyOutputDir(record.name),
         stopSignal: interrupts.stop,
         abortSignal: interrupts.abort,
         onTrialFinished: (t) => progress.finished(t),
@@ -224,7 +227,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
  * for several objectives) and, for several objectives, the Pareto plot as SVG and PNG.
  */
 export async function writeStudyArtifacts(storage: Storage, record: StudyRecord): Promise<string[]> {
-  const dir = resolve('results', record.name);
+  const dir = studyOutputDir(record.name);
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   if (record.objectives.length >= 2) {

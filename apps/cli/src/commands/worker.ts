@@ -10,6 +10,7 @@ import {
   StudyExistsError,
   UserError,
   runController,
+  studyOutputDir,
   type Executor,
   type StopReason,
   type Storage,
@@ -23,6 +24,7 @@ import { didYouMean, loadSpaceFile, parseSpace, type LoadedSpace } from '@segtun
 import { countRetries, maskUrl, openStorage, startStaleSweeper, type StaleRecovery } from '@segtune/storage';
 import { parseDuration } from '../duration';
 import { createCliExecutor, validateCliWorkload } from '../executor';
+import { checkStudyName } from '../check-study-name';
 import { Progress } from '../progress';
 import { handleInterrupts } from '../interrupts';
 import { studyDocument, summaryText } from '../study-report';
@@ -168,6 +170,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   const stderr = deps.stderr ?? process.stderr;
   if (!options.storage) throw new UserError('--storage: required; the shared storage every worker uses, e.g. postgresql://user@host/db');
   if (!options.study) throw new UserError('--study: required; the name of the study to join');
+  checkStudyName(options.study);
   checkInt('--workers', options.workers, 1);
   checkInt('--retry-failed', options.retryFailed, 0);
   checkInt('--trials', options.trials, 1);
@@ -262,7 +265,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
           concurrency: executor.capacity,
           trialTimeoutMs,
           backend: options.backend,
-          artifactRoot: resolve('results', record.name),
+          artifactRoot: studyOutputDir(record.name),
           stopSignal,
           abortSignal,
           heartbeatMs,

@@ -1,0 +1,44 @@
+// Bad input is refused in one line with exit 2, before anything is written.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, repoRoot } from './support/cli';
+
+let dir: string;
+const QUAD = `name: quad
+objectives: [{ name: value, direction: minimize }]
+params:
+  x: { type: float, low: -5, high: 5 }
+  y: { type: float, low: -5, high: 5 }
+sampler: { kind: random }
+workload: { kind: module, path: ./slow-quadratic.mjs }
+`;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'segtune-input-'));
+  copyFileSync(join(repoRoot, 'tests/fixtures/slow-quadratic.mjs'), join(dir, 'slow-quadratic.mjs'));
+  writeFileSync(join(dir, 'quad.yaml'), QUAD);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function bad(args: string[], pattern: RegExp, code = 2) {
+  const r = runCli(args, { cwd: dir, env: { SEGTUNE_TEST_DELAY_MS: '0' } });
+  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.code, r.stderr).toBe(code);
+  return r;
+}
+
+describe('--study names', () => {
+  it('follow the rule of a space file name, so an export cannot leave results/', () => {
+    const db = join(dir, 'names.db');
+    bad(['search', 'quad.yaml', '--trials', '1', '--storage', db, '--study', '../../x'], /^segtune: --study: "\.\.\/\.\.\/x" is not a valid name; allowed: letters A-Z/);
+    bad(['search', 'quad.yaml', '--trials', '1', '--storage', db, '--study', 'étude'], /--study: "étude" is not a valid name/);
+    bad(['worker', '--storage', db, '--study', 'a/b'], /--study: "a\/b" is not a valid name/);
+    expect(existsSync(db)).toBe(false);
+    expect(existsSync(join(dir, '..', 'x'))).toBe(false);
+    expect(readdirSync(dir)).not.toContain('results');
+  });
+});
