@@ -1,6 +1,6 @@
 // Bad input is refused in one line with exit 2, before anything is written.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, repoRoot } from './support/cli';
@@ -40,5 +40,23 @@ describe('--study names', () => {
     expect(existsSync(db)).toBe(false);
     expect(existsSync(join(dir, '..', 'x'))).toBe(false);
     expect(readdirSync(dir)).not.toContain('results');
+  });
+});
+
+describe('read-only commands', () => {
+  it('never create a storage: a missing file is one line, exit 2', () => {
+    for (const args of [['status'], ['status', '--study', 'quad'], ['pareto', '--study', 'quad'], ['export', '--study', 'quad']]) {
+      const db = join(dir, 'typo.db');
+      bad([...args, '--storage', db], /^segtune: --storage: .*typo\.db does not exist/);
+      expect(existsSync(db)).toBe(false);
+    }
+    bad(['status'], /--storage: results\/segtune\.db does not exist/);
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+  });
+  it('refuse an empty or foreign SQLite file without writing to it', () => {
+    const db = join(dir, 'empty.db');
+    writeFileSync(db, '');
+    bad(['status', '--storage', db], /storage .*empty\.db holds no segtune data/);
+    expect(readFileSync(db, 'utf8')).toBe('');
   });
 });

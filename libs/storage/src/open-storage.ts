@@ -50,12 +50,12 @@ export async function openStorage(url: string = DEFAULT_STORAGE, options: { read
   }
   const full = resolve(cwd, path);
   const dir = dirname(full);
-  if (!existsSync(dir)) {
+  if (!existsSync(dir) && !options.readonly) {
     // The default location is ours to create; a user's path must already have its folder.
     if (url === DEFAULT_STORAGE) mkdirSync(dir, { recursive: true });
     else throw new UserError(`--storage: folder ${dir} does not exist (for ${path})`);
   }
   if (existsSync(full) && statSync(full).isDirectory()) throw new UserError(`--storage: ${path} is a folder, not a database file`);
-  if (options.readonly && !existsSync(full)) throw new UserError(`--storage: ${path} does not exist`);
+  if (options.readonly && !existsSync(full)) throw new UserError(`--storage: ${path} does not exist (this command only reads a storage; segtune search creates one)`);
   return new SqliteStorage(full, { readonly: options.readonly });
 }

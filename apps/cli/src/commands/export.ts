@@ -75,7 +75,7 @@ export function readExportParams(file: string): Params {
 export async function runExport(options: ExportOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
   const format = options.format ?? (options.out?.endsWith('.json') ? 'json' : 'yaml');
   if (format !== 'yaml' && format !== 'json') throw new UserError(`--format: "${format}" is not allowed; allowed: yaml, json`);
-  const storage = await openStorage(options.storage);
+  const storage = await openStorage(options.storage, { readonly: true });
   try {
     const record = await loadStudy(storage, options.study);
     const trials = await storage.getTrials(record.id);

@@ -94,7 +94,7 @@ export function outputPath(out: string | undefined, fallback: string, flag = '--
 
 export async function runPareto(options: ParetoOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
   if (!options.study?.length) throw new UserError('--study: name at least one study');
-  const storage = await openStorage(options.storage);
+  const storage = await openStorage(options.storage, { readonly: true });
   try {
     const { fronts, reference } = await computeFronts(storage, options.study);
     const folder = fronts.map((f) => f.record.name).join('-vs-');
