@@ -60,3 +60,26 @@ describe('read-only commands', () => {
     expect(readFileSync(db, 'utf8')).toBe('');
   });
 });
+
+describe('search checks every input before it writes anything', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['a missing --enqueue file', ['--enqueue', 'missing.yaml'], /--enqueue: cannot read missing\.yaml/],
+    ['--heap-limit-mb 1', ['--heap-limit-mb', '1'], /--heap-limit-mb must be a whole number of at least 16/],
+    ['--trial-timeout 0s', ['--trial-timeout', '0s'], /--trial-timeout: "0s" must be longer than 0/],
+    ['--timeout 0s', ['--timeout', '0s'], /--timeout: "0s" must be longer than 0/],
+    ['--gpus 97', ['--gpus', '97', '--executor', 'gpu'], /--gpus 97: unknown GPU index 97/],
+  ];
+  for (const [what, flags, pattern] of cases) {
+    it(`${what}: one line, exit 2, no database file`, () => {
+      const db = join(dir, `early-${flags[0].slice(2)}.db`);
+      bad(['search', 'quad.yaml', '--trials', '2', '--storage', db, ...flags], pattern);
+      expect(existsSync(db)).toBe(false);
+    });
+  }
+  it('a failed --enqueue leaves no study that blocks the next run', () => {
+    const db = join(dir, 'enqueue.db');
+    bad(['search', 'quad.yaml', '--trials', '1', '--storage', db, '--enqueue', 'missing.yaml'], /--enqueue/);
+    const r = runCli(['search', 'quad.yaml', '--trials', '1', '--storage', db], { cwd: dir, env: { SEGTUNE_TEST_DELAY_MS: '0' } });
+    expect(r.code, r.stderr).toBe(0);
+  });
+});

@@ -26,7 +26,8 @@ import { parseDuration } from '../duration';
 import { Progress } from '../progress';
 import { handleInterrupts } from '../interrupts';
 import { studyDocument, summaryText } from '../study-report';
-import { readExportParams, chooseTrial, exportDocument, formatExport } from './export';
+import { readEnqueueFiles } from '../enqueue-files';
+import { chooseTrial, exportDocument, formatExport } from './export';
 import { computeFronts, writeParetoPlot } from './pareto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -133,13 +134,18 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   const tracking = options.mlflow || process.env.MLFLOW_TRACKING_URI ? await import('@segtune/tracking') : undefined;
   const mlflowUri = tracking?.resolveTrackingUri(options.mlflow);
 
-  const storage = await openStorage(options.storage);
+  // Everything is checked before the storage is opened: bad input never leaves a database file
+  // or an empty study behind.
+  const enqueueFiles = readEnqueueFiles(options.enqueue ?? [], loaded.space);
+  // Bad executor flags (an unknown GPU, --heap-limit-mb 1) fail before the storage is opened.
+  const executor: Executor = await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
+  const storage = await openStorage(options.storage).catch(async (e: unknown) => {
+    await executor?.close().catch(() => undefined);
+    throw e;
+  });
   const progressOut = io.stderr;
-  let executor: Executor | undefined;
   const trackers: Tracker[] = [];
   try {
-    // Bad executor flags (an unknown GPU, --trials-per-gpu 0) fail before the study is created.
-    executor = await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
     const { record } = await openStudyForSearch(storage, loaded, options, { trials, timeoutMs });
     const limitTrials = options.trials ?? (options.resume ? record.limits?.trials : trials);
     if (options.resume) {
@@ -160,12 +166,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     const study = new Study({ storage, record, space: loaded.space, sampler, scheduler, trackers });
     if (sampler.onWarning === undefined) (sampler as { onWarning?: (m: string) => void }).onWarning = (m) => progress.message(`note: ${m}`);
     if (!options.resume) for (const cfg of spec.enqueue ?? []) await study.enqueue(cfg);
-    for (const file of options.enqueue ?? []) {
-      const params = readExportParams(file);
-      const problems = loaded.space.validate(params);
-      if (problems.length) throw new UserError(`--enqueue: ${file} does not fit the space: ${problems[0]}`);
-      await study.enqueue(params, { enqueued_from: file });
-    }
+    for (const { file, params } of enqueueFiles) await study.enqueue(params, { enqueued_from: file });
     if (!options.json) {
       progressOut.write(`segtune: study "${record.name}" in ${maskUrl(storage.description)}; sampler ${sampler.name}, scheduler ${scheduler.name}, ${workers} worker${workers === 1 ? '' : 's'}${limitTrials ? `, ${limitTrials} trials` : ''}${timeoutMs ? `, timeout ${options.timeout ?? spec.timeout}` : ''}\n`);
     }

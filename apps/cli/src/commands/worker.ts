@@ -186,8 +186,14 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   const tracking = options.mlflow || process.env.MLFLOW_TRACKING_URI ? await import('@segtune/tracking') : undefined;
   const mlflowUri = tracking?.resolveTrackingUri(options.mlflow);
 
-  const storage = await openStorage(options.storage);
-  let executor: Executor | undefined;
+  // Bad executor flags fail before the storage is opened (and a study created from --space).
+  const executor: Executor = deps.createExecutor
+    ? await deps.createExecutor({ workers, gpus: options.gpus, trialTimeoutMs, backend: options.backend })
+    : await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
+  const storage = await openStorage(options.storage).catch(async (e: unknown) => {
+    await executor?.close().catch(() => undefined);
+    throw e;
+  });
   const trackers: Tracker[] = [];
   try {
     const { record, created, loaded: fromFlag } = await joinStudy(storage, options);
@@ -223,9 +229,6 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
         `segtune worker ${study.worker}: study "${record.name}" in ${maskUrl(storage.description)}; sampler ${sampler.name}, scheduler ${scheduler.name}, ${workers} at once${trialLimit ? `, study limit ${trialLimit} trials` : ''}${retryFailed ? `, retry stale trials up to ${retryFailed}x` : ''}\n`,
       );
     }
-    executor = deps.createExecutor
-      ? await deps.createExecutor({ workers, gpus: options.gpus, trialTimeoutMs, backend: options.backend })
-      : await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
 
     let recovered = 0;
     let requeued = 0;
