@@ -19,6 +19,7 @@ import {
 } from '@segtune/core';
 import { createCliExecutor, validateCliWorkload } from '../executor';
 import { checkStudyName } from '../check-study-name';
+import { runOutcome } from '../run-outcome';
 import { didYouMean, loadSpaceFile, type LoadedSpace, type SpaceFile } from '@segtune/space';
 import { createSampler } from '@segtune/samplers';
 import { openStorage, maskUrl } from '@segtune/storage';
@@ -55,6 +56,8 @@ export interface SearchOptions {
   enqueue?: string[];
   /** False: no plot and no export at the end. */
   export?: boolean;
+  /** `--max-failures N`: stop after N failed trials in a row. */
+  maxFailures?: number;
 }
 
 /** The CLI's bundled workload resolver, loaded by executor threads and GPU processes. */
@@ -129,7 +132,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   const { sampler, scheduler } = await strategiesFor(spec, options);
 
   const spaceDir = dirname(resolve(spaceFile));
-  await validateCliWorkload(spec.workload, spaceDir, loaded.space.names);
+  await validateCliWorkload(spec.workload, spaceDir, loaded.space.names, spec.objectives.map((o) => o.name));
 
   const tracking = options.mlflow || process.env.MLFLOW_TRACKING_URI ? await import('@segtune/tracking') : undefined;
   const mlflowUri = tracking?.resolveTrackingUri(options.mlflow);
@@ -195,6 +198,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
         artifactRoot: studyOutputDir(record.name),
         stopSignal: interrupts.stop,
         abortSignal: interrupts.abort,
+        maxConsecutiveFailures: options.maxFailures,
         onTrialFinished: (t) => progress.finished(t),
         onError: (e) => progress.message(`error: ${e.message}`),
       });
@@ -215,7 +219,9 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
       const files = await writeStudyArtifacts(storage, record);
       if (!options.json) io.stdout.write(`${files.map((f) => `wrote ${f}`).join('\n')}\n`);
     }
-    return { record, exitCode: interrupts.count > 0 ? 130 : 0 };
+    const outcome = runOutcome(result.finished, result.stoppedBy, options.maxFailures);
+    if (outcome.message && interrupts.count === 0) io.stderr.write(`segtune: ${outcome.message}\n`);
+    return { record, exitCode: interrupts.count > 0 ? 130 : outcome.exitCode };
   } finally {
     await executor?.close().catch(() => undefined);
     for (const t of trackers) await t.close?.().catch(() => undefined);

@@ -25,6 +25,7 @@ import { countRetries, maskUrl, openStorage, startStaleSweeper, type StaleRecove
 import { parseDuration } from '../duration';
 import { createCliExecutor, validateCliWorkload } from '../executor';
 import { checkStudyName } from '../check-study-name';
+import { runOutcome } from '../run-outcome';
 import { Progress } from '../progress';
 import { handleInterrupts } from '../interrupts';
 import { studyDocument, summaryText } from '../study-report';
@@ -66,6 +67,8 @@ export interface WorkerOptions {
   seed?: number;
   json?: boolean;
   quiet?: boolean;
+  /** `--max-failures N`: stop after N failed trials in a row. */
+  maxFailures?: number;
 }
 
 export interface WorkerDeps {
@@ -208,7 +211,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     // Relative paths in the workload (a user module) are relative to the space file.
     const spaceDir = dirname(resolve(options.space ?? spaceFile ?? '.'));
     const workload = loaded.spec.workload;
-    await validateCliWorkload(workload, spaceDir, loaded.space.names);
+    await validateCliWorkload(workload, spaceDir, loaded.space.names, record.objectives.map((o) => o.name));
 
     const trialLimit = options.trials ?? record.limits?.trials;
     // The study's time limit runs from its creation; --timeout from this worker's start.
@@ -245,6 +248,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
 
     let started = 0;
     let finished = 0;
+    const finishedTrials: Trial[] = [];
     let stoppedBy: StopReason = 'trials';
     try {
       while (true) {
@@ -272,11 +276,13 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
           stopSignal,
           abortSignal,
           heartbeatMs,
+          maxConsecutiveFailures: options.maxFailures,
           onTrialFinished: (t) => progress.finished(t),
           onError: (e) => progress.message(`error: ${e.message}`),
         });
         started += result.started;
         finished += result.finished.length;
+        finishedTrials.push(...result.finished);
         if (result.stoppedBy !== 'trials') {
           stoppedBy = result.stoppedBy;
           break;
@@ -305,7 +311,9 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
       stdout.write(`worker ${study.worker}: ran ${finished} trial${finished === 1 ? '' : 's'}${recovered ? `, failed ${recovered} stale (${requeued} rerun)` : ''}; stopped by ${stoppedBy}\n`);
       stdout.write(`${summaryText(record, all, Date.now() - startedAt)}\n`);
     }
-    return { record, started, finished, recovered, requeued, stoppedBy, exitCode: interrupts.count > 0 ? 130 : 0 };
+    const outcome = runOutcome(finishedTrials, stoppedBy, options.maxFailures);
+    if (outcome.message && interrupts.count === 0) stderr.write(`segtune: ${outcome.message}\n`);
+    return { record, started, finished, recovered, requeued, stoppedBy, exitCode: interrupts.count > 0 ? 130 : outcome.exitCode };
   } finally {
     await executor?.close().catch(() => undefined);
     for (const t of trackers) {
