@@ -68,6 +68,7 @@ export function buildProgram(): Command {
     .option('--gpus <list>', 'all | none | 0,1')
     .option('--trials-per-gpu <n>', 'trials at once on each GPU', positiveInt('--trials-per-gpu'))
     .option('--retry-failed <n>', "rerun a stale trial's configuration at most N times", nonNegativeInt('--retry-failed'))
+    .option('--grace <duration>', "fail another worker's running trial after this long without a heartbeat (default 60s; a dead process on this host is recovered at once)")
     .option('--trials <n>', "override the study's trial limit", positiveInt('--trials'))
     .option('--timeout <duration>', 'stop starting trials after this long (from this worker\'s start)')
     .option('--trial-timeout <duration>', 'fail a trial that runs longer than this; a module workload gets at most 1 s more to stop, a command SIGTERM and then SIGKILL after its grace_seconds (default 10)')

@@ -21,7 +21,7 @@ import {
   type TrialAttrs,
 } from '@segtune/core';
 import { didYouMean, loadSpaceFile, parseSpace, type LoadedSpace } from '@segtune/space';
-import { countRetries, maskUrl, openStorage, startStaleSweeper, type StaleRecovery } from '@segtune/storage';
+import { countRetries, maskUrl, openStorage, settleRunningTrials, startStaleSweeper, type StaleRecovery } from '@segtune/storage';
 import { parseDuration } from '../duration';
 import { createCliExecutor, validateCliWorkload } from '../executor';
 import { checkStudyName } from '../check-study-name';
@@ -48,6 +48,8 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** A running trial without a heartbeat for this long is failed as `stale`, ms (default 60 s). */
   graceMs?: number;
+  /** `--grace DURATION`: the same as `graceMs`, as the command line gives it. */
+  grace?: string;
   /** `--trials N`: overrides the study's trial limit. */
   trials?: number;
   /** `--timeout DURATION`: overrides the study's time limit, counted from this worker's start. */
@@ -177,8 +179,9 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   checkInt('--workers', options.workers, 1);
   checkInt('--retry-failed', options.retryFailed, 0);
   checkInt('--trials', options.trials, 1);
-  const heartbeatMs = options.heartbeatMs ?? 5_000;
-  const graceMs = options.graceMs ?? 60_000;
+  const graceMs = options.graceMs ?? (options.grace ? parseDuration(options.grace, '--grace') : 60_000);
+  // A short grace needs heartbeats often enough to keep live trials from looking stale.
+  const heartbeatMs = options.heartbeatMs ?? Math.min(5_000, Math.floor(graceMs / 3));
   if (!(heartbeatMs > 0) || !(graceMs > heartbeatMs)) throw new UserError(`--grace: the grace period (${graceMs} ms) must be longer than the heartbeat period (${heartbeatMs} ms)`);
   const retryFailed = options.retryFailed ?? 0;
   const workers = options.workers ?? Math.max(1, cpus().length);
@@ -297,6 +300,8 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
           await sleep(Math.min(1_000, Math.max(50, graceMs / 4)), stopSignal);
           continue;
         }
+        // This may be the last worker: recover a dead worker's trial before leaving.
+        await settleRunningTrials(study, { graceMs, sweep: sweeper.sweep, signal: stopSignal });
         break;
       }
     } finally {
