@@ -4,7 +4,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UserError, isPruned, processStartTime, type MetricValues, type Workload } from '@segtune/core';
 import type { Params, WorkloadSpec } from '@segtune/space';
-import { TrialFailure } from './failure';
+import { TrialFailure, isOomMessage } from './failure';
 import { killProcessGroup } from './process-group';
 import { parseResultLine } from './result-line';
 
@@ -260,7 +260,10 @@ export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }
       if (code !== 0) {
         const tail = stderrTail.last(5).join(' | ');
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        throw new Error(`command ${how}${tail ? `: ${tail}` : ' (no stderr)'}`);
+        const text = `command ${how}${tail ? `: ${tail}` : ' (no stderr)'}`;
+        // Killed by a signal nobody here sent (itself, the kernel): a crash, unless it said OOM.
+        if (signal && !isOomMessage(text)) throw new TrialFailure('crash', text);
+        throw new Error(text);
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EACCES') {
