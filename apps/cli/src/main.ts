@@ -130,7 +130,8 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       const { startDashboard } = await import('@segtune/dashboard');
       const server = await startDashboard({ storage: opts.storage, host: opts.host, port: opts.port, token: opts.token });
-      process.stderr.write(`segtune dashboard: ${server.openUrl} (Ctrl-C to stop)\n`);
+      // The URL with the token is never printed: terminals and CI logs keep what they show.
+      process.stderr.write(`segtune dashboard: ${server.url}${opts.token ? ' (open it once as URL?token=<your --token>; API clients send "Authorization: Bearer <token>")' : ''} (Ctrl-C to stop)\n`);
       await new Promise<void>((done) => {
         const stop = () => {
           server.close().then(done, done);
