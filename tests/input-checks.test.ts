@@ -83,3 +83,41 @@ describe('search checks every input before it writes anything', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 });
+
+describe('errors: one line, the right exit code, what is allowed', () => {
+  it('a YAML alias bomb names the file and line', () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    writeFileSync(join(dir, 'bomb.yaml'), `${lines.join('\n')}\n`);
+    bad(['search', 'bomb.yaml', '--storage', join(dir, 'bomb.db')], /^segtune: bomb\.yaml:1:1: YAML error: .*alias/i);
+  });
+  it('a bound beyond the float range says so', () => {
+    writeFileSync(join(dir, 'huge.yaml'), QUAD.replace('high: 5 }\n  y:', 'high: 1e400 }\n  y:').replace('name: quad', 'name: huge'));
+    bad(['search', 'huge.yaml', '--storage', join(dir, 'huge.db')], /^segtune: huge\.yaml:4:\d+: params\.x\.high: expected number, got infinity \(a number beyond the float range/);
+  });
+  it("commander's own errors carry the segtune: prefix", () => {
+    bad(['search'], /^segtune: missing required argument 'space'\n$/);
+    bad(['search', 'quad.yaml', '--nope'], /^segtune: unknown option '--nope'\n$/);
+  });
+  it('integers beyond 2^53 and unknown backends are refused like 1e99', () => {
+    bad(['search', 'quad.yaml', '--trials', '99999999999999999999'], /^segtune: option '--trials <n>' argument '99999999999999999999' is invalid\. --trials expects a positive integer \(1 to 9007199254740991\)/);
+    bad(['search', 'quad.yaml', '--trials', '1e99'], /--trials expects a positive integer/);
+    bad(['search', 'quad.yaml', '--backend', 'cuda'], /^segtune: option '--backend <name>' argument 'cuda' is invalid\. Allowed choices are tensorflow-gpu, tensorflow, wasm, cpu\.\n$/);
+  });
+  it('sqlite://x.db is refused instead of silently becoming a relative file', () => {
+    bad(['search', 'quad.yaml', '--trials', '1', '--storage', 'sqlite://x.db'], /^segtune: --storage: sqlite:\/\/x\.db has two slashes; use sqlite:\/\/\/x\.db/);
+    expect(existsSync(join(dir, 'x.db'))).toBe(false);
+  });
+  it('an export to a path that cannot be written, and a damaged database, name the flag and the path', () => {
+    const db = join(dir, 'damaged.db');
+    const r = runCli(['search', 'quad.yaml', '--trials', '40', '--workers', '2', '--storage', db, '--no-export', '--quiet'], { cwd: dir, env: { SEGTUNE_TEST_DELAY_MS: '0' } });
+    expect(r.code, r.stderr).toBe(0);
+    bad(['export', '--study', 'quad', '--storage', db, '--out', '/proc/x.yaml'], /^segtune: --out: cannot write \/proc\/x\.yaml: /);
+    // Garble every page but the first (the schema): the file opens, its trials do not read.
+    const bytes = readFileSync(db);
+    expect(bytes.length).toBeGreaterThan(3 * 4096);
+    for (let i = 4096; i < bytes.length; i++) bytes[i] = (i * 7919) & 0xff;
+    writeFileSync(db, bytes);
+    bad(['status', '--storage', db, '--study', 'quad'], new RegExp(`^segtune: --storage: ${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is damaged \\(`));
+  });
+});

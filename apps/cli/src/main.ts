@@ -6,15 +6,18 @@ import { runPareto } from './commands/pareto';
 import { runExport } from './commands/export';
 import { runWorker } from './commands/worker';
 import { VERSION } from './version';
+import { damagedStorageMessage } from './damaged-storage';
 
+const MAX_INT = Number.MAX_SAFE_INTEGER;
 const positiveInt = (flag: string) => (v: string) => {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${flag} expects a positive integer, got "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${flag} expects a positive integer (1 to ${MAX_INT}), got "${v}"`);
   return Number(v);
 };
 const nonNegativeInt = (flag: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} expects a non-negative integer, got "${v}"`);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${flag} expects a non-negative integer (0 to ${MAX_INT}), got "${v}"`);
   return Number(v);
 };
+const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 let verbose = process.argv.includes('--verbose');
 
@@ -26,7 +29,8 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--verbose', 'print stack traces of errors')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str.trimEnd().split('\n')[0] + '\n') });
+    // Commander's own errors as every other: one line, prefixed with segtune.
+    .configureOutput({ outputError: (str, write) => write(`segtune: ${str.trimEnd().split('\n')[0].replace(/^error: /, '')}\n`) });
 
   program
     .command('search')
@@ -44,7 +48,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'))
     .option('--sampler <kind>', "override the space file's sampler")
     .option('--scheduler <kind>', "override the space file's scheduler")
-    .option('--backend <name>', 'tfjs backend: tensorflow-gpu, tensorflow, wasm, cpu')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS))
     .option('--trial-timeout <duration>', 'fail a trial that runs longer than this; a module workload gets at most 1 s more to stop, a command SIGTERM and then SIGKILL after its grace_seconds (default 10)')
     .option('--heap-limit-mb <n>', "heap limit of each trial's worker thread (a trial above it fails as oom)", positiveInt('--heap-limit-mb'))
     .option('--max-failures <n>', 'stop starting trials after N failed trials in a row (exit 1)', positiveInt('--max-failures'))
@@ -75,7 +79,7 @@ export function buildProgram(): Command {
     .option('--heap-limit-mb <n>', "heap limit of each trial's worker thread", positiveInt('--heap-limit-mb'))
     .option('--max-failures <n>', 'stop starting trials after N failed trials in a row (exit 1)', positiveInt('--max-failures'))
     .addOption(new Option('--executor <kind>', 'where trials run').choices(['auto', 'inline', 'pool', 'gpu']))
-    .option('--backend <name>', 'tfjs backend: tensorflow-gpu, tensorflow, wasm, cpu')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS))
     .option('--mlflow <url>', 'MLflow tracking server (default: $MLFLOW_TRACKING_URI)')
     .option('--seed <n>', 'study seed when --space creates it', nonNegativeInt('--seed'))
     .option('--json', 'print the study as one JSON document')
@@ -114,7 +118,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'file format').choices(['yaml', 'json']))
     .option('--out <file>', 'default results/<study>/export-trial-N.yaml')
     .option('--with-model', 'retrain the configuration at full budget and write the tfjs model beside the export')
-    .option('--backend <name>', 'tfjs backend for --with-model')
+    .addOption(new Option('--backend <name>', 'tfjs backend for --with-model').choices(BACKENDS))
     .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…')
     .action(async (opts) => {
       process.exitCode = await runExport(opts);
@@ -157,6 +161,12 @@ export async function main(argv = process.argv): Promise<number> {
     if (e instanceof CommanderError) {
       // --help and --version exit 0; every other parse error is bad input.
       return e.exitCode === 0 ? 0 : 2;
+    }
+    const damaged = damagedStorageMessage(e, argv);
+    if (damaged) {
+      process.stderr.write(`segtune: ${damaged}\n`);
+      if (verbose) process.stderr.write(`${(e as Error).stack}\n`);
+      return 2;
     }
     if (isUserError(e)) {
       process.stderr.write(`segtune: ${(e as Error).message}\n`);

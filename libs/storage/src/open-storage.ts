@@ -41,6 +41,8 @@ export async function openStorage(url: string = DEFAULT_STORAGE, options: { read
   if (scheme === 'sqlite') {
     // sqlite:///rel.db → rel.db ; sqlite:////abs.db → /abs.db
     path = url.replace(/^sqlite:\/\//i, '');
+    // sqlite://x.db would name a host "x.db" in a URL: refuse it rather than guess.
+    if (path && !path.startsWith('/')) throw new UserError(`--storage: ${url} has two slashes; use sqlite:///${path} for a path relative to this folder, or sqlite:////absolute/path.db`);
     path = path.startsWith('//') ? path.slice(1) : path.replace(/^\//, '');
     if (!path) throw new UserError(`--storage: ${url} names no file; use sqlite:///relative.db or sqlite:////absolute/path.db`);
   } else if (scheme === 'file') {

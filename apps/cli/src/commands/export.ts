@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOutput } from '../write-output';
 import { dirname, join, resolve } from 'node:path';
 import { stringify, parse } from 'yaml';
 import { UserError, pathInside, type StudyRecord, type Trial } from '@segtune/core';
@@ -103,7 +104,7 @@ export async function runExport(options: ExportOptions, stdout: NodeJS.WritableS
       doc.model = modelDir;
       doc.metrics = { ...doc.metrics, ...Object.fromEntries(Object.entries(trained.metrics ?? {}).map(([k, v]) => [`final_${k}`, v as number])) };
     }
-    writeFileSync(out, formatExport(doc, format));
+    writeOutput('--out', out, formatExport(doc, format));
     stdout.write(`exported trial ${trial.number} of "${record.name}" (${reason}) to ${resolve(out)}${doc.model ? `\nmodel: ${doc.model}/model.json` : ''}\n`);
     return 0;
   } finally {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { writeOutput } from '../write-output';
 import { dirname, resolve } from 'node:path';
 import { UserError, pathInside, type StudyRecord, type Storage } from '@segtune/core';
 import { didYouMean } from '@segtune/space';
@@ -75,8 +76,8 @@ export async function writeParetoPlot(fronts: StudyFront[], out: string): Promis
   const { svg, png } = await renderPlot(paretoPlotSpec(points, [objectives[0], objectives[1]], title));
   const svgPath = out.endsWith('.svg') ? out : `${out.replace(/\.png$/, '')}.svg`;
   const pngPath = svgPath.replace(/\.svg$/, '.png');
-  writeFileSync(svgPath, svg);
-  writeFileSync(pngPath, png);
+  writeOutput('--out', svgPath, svg);
+  writeOutput('--out', pngPath, png);
   return { svg: svgPath, png: pngPath };
 }
 
