@@ -6,57 +6,11 @@ import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync, copyFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Rng } from '@segtune/core';
 import { runCli, repoRoot } from './support/cli';
+import { COMMAND_FAULTS as COMMAND, MODULE_FAULTS as MODULE, faultPlan as plan, faultSpace as space, type Expected } from './support/fault-plan';
 import { isRunning, processesWithEnv, waitGone } from './support/processes';
 
 const SEED = 14;
-type Expected = { state: string; reason?: string; error?: RegExp };
-
-const COMMAND: Record<string, Expected> = {
-  ok: { state: 'complete' },
-  throw: { state: 'failed', reason: 'error', error: /exited with code 1: .*ValueError: injected failure/ },
-  hang: { state: 'failed', reason: 'timeout', error: /trial timed out after 4 s/ },
-  exit: { state: 'failed', reason: 'error', error: /exited with code 3/ },
-  oom: { state: 'failed', reason: 'oom', error: /CUDA out of memory/ },
-  nan: { state: 'failed', reason: 'non-finite', error: /objective "value" is NaN/ },
-  garbage: { state: 'failed', reason: 'no-result', error: /without a result line.*stdout: .*value = 0\.25 \(done\)/ },
-  silent: { state: 'failed', reason: 'no-result', error: /without a result line/ },
-  background: { state: 'complete' },
-  sigkill: { state: 'failed', reason: 'crash', error: /was killed by SIGKILL/ },
-};
-
-const MODULE: Record<string, Expected> = {
-  ok: { state: 'complete' },
-  throw: { state: 'failed', reason: 'error', error: /injected failure in trial \d+/ },
-  hang: { state: 'failed', reason: 'timeout', error: /trial timed out after 4 s/ },
-  exit: { state: 'failed', reason: 'crash', error: /exited with code 3/ },
-  oom: { state: 'failed', reason: 'oom', error: /ran out of memory/ },
-  nan: { state: 'failed', reason: 'non-finite', error: /objective "value" is NaN/ },
-  garbage: { state: 'failed', reason: 'error', error: /objective "value" is the string "low"/ },
-  silent: { state: 'failed', reason: 'error', error: /returned undefined/ },
-};
-
-/** Each fault twice (ok four times), in an order shuffled by the seed. */
-function plan(faults: Record<string, Expected>, seed: number): { fault: string; x: number }[] {
-  const list = Object.keys(faults).flatMap((f) => (f === 'ok' ? [f, f, f, f] : [f, f]));
-  const rng = new Rng(seed);
-  return rng.shuffle(list).map((fault) => ({ fault, x: Math.round(rng.uniform(0, 1) * 1000) / 1000 }));
-}
-
-function space(name: string, faults: Record<string, Expected>, workload: string, runs: { fault: string; x: number }[]): string {
-  return `name: ${name}
-objectives: [{ name: value, direction: minimize }]
-params:
-  fault: { type: categorical, choices: [${Object.keys(faults).join(', ')}] }
-  x: { type: float, low: 0, high: 1 }
-sampler: { kind: random }
-workload: ${workload}
-trials: ${runs.length}
-enqueue:
-${runs.map((r) => `  - { fault: ${r.fault}, x: ${r.x} }`).join('\n')}
-`;
-}
 
 let dir: string;
 beforeAll(() => {
@@ -90,7 +44,7 @@ async function runFaults(kind: 'command' | 'module', faults: Record<string, Expe
   const pidDir = join(dir, `pids-${kind}`);
   mkdirSync(pidDir);
   const db = join(dir, `${kind}.db`);
-  const r = runCli(['search', `${kind}.yaml`, '--workers', '2', '--trial-timeout', '4s', '--storage', db, '--no-export', '--quiet', ...flags], {
+  const r = runCli(['search', `${kind}.yaml`, '--workers', '2', '--trial-timeout', '8s', '--storage', db, '--no-export', '--quiet', ...flags], {
     cwd: dir,
     env: { PID_DIR: pidDir, SEGTUNE_FAULT_RUN: kind },
     timeoutMs: 90_000,
