@@ -176,7 +176,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     study.emit({ kind: 'study-started', study: record, spaceFile: loaded.file });
     if (!options.json) {
       for (const t of trackers) {
-        const url = await (t as { runUrl?: (ms?: number) => Promise<string | undefined> }).runUrl?.(5_000).catch(() => undefined);
+        const url = await (t as { runUrl?: (ms?: number) => Promise<string | undefined> }).runUrl?.(15_000).catch(() => undefined);
         progressOut.write(url ? `mlflow: ${url}\n` : `mlflow: ${maskUrl(mlflowUri ?? '')} is not answering yet; tracking events wait in the outbox\n`);
       }
     }
@@ -210,8 +210,8 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     study.emit({ kind: 'study-finished', study: record, best: bestTrials(record.objectives, all, study.constraints) });
     // Give MLflow a moment to take the rest; while it is down, what is left waits in the storage.
     for (const t of trackers) {
-      const down = (t as { stats?: () => { down: boolean } }).stats?.().down;
-      await t.flush?.(down ? 1_000 : 10_000).catch(() => undefined);
+      // The tracker itself waits only briefly when MLflow does not answer at all.
+      await t.flush?.(10_000).catch(() => undefined);
     }
     if (options.json) io.stdout.write(`${JSON.stringify(studyDocument(record, all), null, 2)}\n`);
     else io.stdout.write(`${summaryText(record, all, result.elapsedMs)}\n`);
