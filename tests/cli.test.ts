@@ -146,7 +146,7 @@ describe('bad input: one line, exit code 2, no stack trace', () => {
   });
 
   it('a missing space file', () => bad(['search', 'nope.yaml'], /nope\.yaml:1:1: file not found/));
-  it('--trials 0', () => bad(['search', 'quad.yaml', '--trials', '0'], /--trials expects a positive integer, got "0"/));
+  it('--trials 0', () => bad(['search', 'quad.yaml', '--trials', '0'], /--trials expects a positive integer \(1 to \d+\), got "0"/));
   it('a bad --timeout', () => bad(['search', 'quad.yaml', '--timeout', '5 parsecs', '--storage', join(dir, 't.db')], /--timeout: "5 parsecs" is not a duration/));
   it('a storage path in a folder that does not exist', () => bad(['search', 'quad.yaml', '--storage', '/no/such/dir/x.db'], /--storage: folder \/no\/such\/dir does not exist/));
   it('an unknown --study with --resume', () => bad(['search', 'quad.yaml', '--resume', '--study', 'ghost', '--storage', join(dir, 'ghost.db')], /--resume: no study named "ghost"/));
@@ -162,7 +162,7 @@ describe('bad input: one line, exit code 2, no stack trace', () => {
     bad(['search', 'quad.yaml', '--gpus', '7', '--storage', db], /--gpus 7: unknown GPU index 7/);
     expect(countStates(db)).toEqual({});
   });
-  it('--trials-per-gpu 0', () => bad(['search', 'quad.yaml', '--trials-per-gpu', '0'], /--trials-per-gpu expects a positive integer, got "0"/));
+  it('--trials-per-gpu 0', () => bad(['search', 'quad.yaml', '--trials-per-gpu', '0'], /--trials-per-gpu expects a positive integer \(1 to \d+\), got "0"/));
   it('a workload module that does not exist', () => {
     writeFileSync(join(dir, 'nomod.yaml'), QUAD().replace('./slow-quadratic.mjs', './nope.mjs').replace('name: quad', 'name: nomod'));
     bad(['search', 'nomod.yaml', '--storage', join(dir, 'nomod.db')], /workload\.path: module \.\/nope\.mjs not found/);

@@ -45,7 +45,7 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
 }
 
 describe('dashboard over HTTP', () => {
-  it('with a token: 401 without it, 200 with it (header or query), on every route', async () => {
+  it('with a token: 401 without it, 200 with the header or the session cookie, on every route; the query token only buys the cookie, once', async () => {
     const token = 'tok-3f9a1c77e2';
     const d = await startDashboard({ storage: dbPath, port: 0, token });
     try {
@@ -54,16 +54,35 @@ describe('dashboard over HTTP', () => {
         expect(r.status, path).toBe(401);
         expect(JSON.parse(r.body).error).toMatch(/^unauthorized: this dashboard needs its token/);
         expect((await get(d.url + path, { authorization: 'Bearer wrong-token-123' })).status, path).toBe(401);
+        expect((await get(d.url + path, { cookie: 'segtune_session=forged' })).status, path).toBe(401);
       }
-      expect(d.openUrl).toBe(`${d.url}?token=${token}`);
-      expect((await get(d.openUrl)).status).toBe(200);
-      const page = await get(d.url, { authorization: `Bearer ${token}` });
+      // The query token: accepted by the page alone, exchanged for an HttpOnly cookie and a
+      // redirect to the page without it (history and referrers never keep it).
+      expect((await get(`${d.url}api/studies?token=${token}`)).status).toBe(401);
+      expect((await get(`${d.url}?token=wrong-token-123`)).status).toBe(401);
+      const exchange = await get(d.openUrl);
+      expect(exchange.status).toBe(303);
+      expect(exchange.headers.location).toBe('/');
+      const cookie = String(exchange.headers['set-cookie']);
+      expect(cookie).toMatch(/^segtune_session=[\w-]{30,}; HttpOnly; SameSite=Strict; Path=\/$/);
+      expect(cookie).not.toContain(token);
+      const session = cookie.split(';')[0];
+      const page = await get(d.url, { cookie: session });
       expect(page.status).toBe(200);
       expect(page.body).toMatch(/^<!doctype html>/);
-      expect(page.headers['content-security-policy']).toMatch(/default-src 'none'/);
+      expect(page.body).not.toContain(token);
+      // Scripts by hash only: no 'unsafe-inline' script.
+      const csp = String(page.headers['content-security-policy']);
+      expect(csp).toMatch(/default-src 'none'/);
+      expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*';/);
+      expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+      const script = /<script>([\s\S]*)<\/script>/.exec(page.body)![1];
+      const { createHash } = await import('node:crypto');
+      expect(csp).toContain(`'sha256-${createHash('sha256').update(script).digest('base64')}'`);
+      expect(page.headers['referrer-policy']).toBe('no-referrer');
       // Nothing in the page points anywhere else.
       expect(page.body).not.toMatch(/(src|href)=["']?https?:/i);
-      expect((await get(`${d.url}api/studies?token=${token}`)).status).toBe(200);
+      expect((await get(`${d.url}api/studies`, { cookie: session })).status).toBe(200);
       const study = await get(`${d.url}api/studies/unet-demo`, { authorization: `Bearer ${token}` });
       expect(study.status).toBe(200);
       expect((JSON.parse(study.body) as StudyPageData).trials).toHaveLength(50);
@@ -75,7 +94,7 @@ describe('dashboard over HTTP', () => {
   it('refuses a non-loopback host without a token, and answers loopback only to loopback Host headers', async () => {
     await expect(startDashboard({ storage: dbPath, host: '0.0.0.0', port: 0 })).rejects.toThrow(UserError);
     await expect(startDashboard({ storage: dbPath, host: '0.0.0.0', port: 0 })).rejects.toThrow(/^--host: listening on 0\.0\.0\.0 exposes the dashboard beyond this machine; give --token/);
-    await expect(startDashboard({ storage: join(dir, 'missing.db'), port: 0 })).rejects.toThrow(/^--storage: .*missing\.db does not exist$/);
+    await expect(startDashboard({ storage: join(dir, 'missing.db'), port: 0 })).rejects.toThrow(/^--storage: .*missing\.db does not exist \(this command only reads a storage/);
     await expect(startDashboard({ storage: dbPath, port: 'eighty' })).rejects.toThrow(/^--port: "eighty" is not a port; allowed: an integer from 0 to 65535/);
     const d = await startDashboard({ storage: dbPath, port: 0 });
     try {
@@ -89,12 +108,15 @@ describe('dashboard over HTTP', () => {
     }
   });
 
-  it('answers bad input with one line: unknown study (404, did you mean), bad rule (400), no feasible trial (400)', async () => {
+  it('answers bad input with one line: unknown study or route (a bare 404), bad rule (400), no feasible trial (400)', async () => {
     const d = await startDashboard({ storage: dbPath, port: 0 });
     try {
-      const unknown = await get(`${d.url}api/studies/unet-dmeo`);
-      expect(unknown.status).toBe(404);
-      expect(JSON.parse(unknown.body).error).toMatch(/^no study named "unet-dmeo" in sqlite:.*\(did you mean "unet-demo"\?\); known: unet-demo$/);
+      // A 404 names neither the storage nor the studies it holds.
+      for (const path of ['api/studies/unet-dmeo', 'api/studies/unet-dmeo/events', 'api/nothing', 'api/studies/unet-demo/trials/50']) {
+        const unknown = await get(d.url + path);
+        expect(unknown.status, path).toBe(404);
+        expect(JSON.parse(unknown.body), path).toEqual({ error: 'not found' });
+      }
       const bad = await get(`${d.url}api/studies/unet-demo?pick=${encodeURIComponent('latency<>5')}`);
       expect(bad.status).toBe(400);
       expect(JSON.parse(bad.body).error).toMatch(/^pick rule "latency<>5" is malformed; allowed: /);
@@ -107,9 +129,6 @@ describe('dashboard over HTTP', () => {
       const ok = await get(`${d.url}api/studies/unet-demo?pick=${encodeURIComponent('latency_ms<=2')}`);
       expect(ok.status).toBe(200);
       expect(JSON.parse(ok.body).pick.reason).toMatch(/^best miou \([0-9.]+\) of \d+ trials with latency_ms<=2$/);
-      const noTrial = await get(`${d.url}api/studies/unet-demo/trials/50`);
-      expect(noTrial.status).toBe(404);
-      expect(JSON.parse(noTrial.body).error).toBe('study "unet-demo" has no trial 50 (it has 50 trials, numbered from 0)');
     } finally {
       await d.close();
     }

@@ -5,7 +5,10 @@ import { bestTrials, runController, Study, type Executor, type RunOptions, type 
 import { RandomSampler } from '@segtune/samplers';
 import { parseSpace, type LoadedSpace } from '@segtune/space';
 
-/** A space with every param kind, and one name ("batch size (px)") that MLflow's key rules refuse. */
+/**
+ * A space with every param kind. (Param names follow segtune's name rule, which MLflow's key
+ * rules accept as they are; the key mapping for metric names is tested in mlflow-keys.test.ts.)
+ */
 export const SPACE_YAML = `name: mlflow-demo
 objectives:
   - { name: miou, direction: maximize }
@@ -13,7 +16,7 @@ params:
   lr: { type: float, low: 0.0001, high: 0.1, log: true }
   width: { type: int, low: 8, high: 64, step: 8 }
   optimizer: { type: categorical, choices: [adam, sgd] }
-  "batch size (px)": { type: int, low: 2, high: 16 }
+  batch_size: { type: int, low: 2, high: 16 }
 sampler: { kind: random }
 workload: { kind: simulator }
 `;

@@ -5,6 +5,13 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 /** `30m`, `1h30m`, `90s`, `250ms` or a plain number of seconds → milliseconds. */
 export function parseDuration(text: string, flag = '--timeout'): number {
   const t = text.trim();
+  const ms = durationMs(t);
+  if (ms === undefined) throw new UserError(`${flag}: "${text}" is not a duration; use e.g. 90s, 30m, 1h30m`);
+  if (!(ms > 0) || !Number.isFinite(ms)) throw new UserError(`${flag}: "${text}" must be longer than 0 (e.g. 90s, 30m, 1h30m)`);
+  return ms;
+}
+
+function durationMs(t: string): number | undefined {
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
   let total = 0;
@@ -13,7 +20,7 @@ export function parseDuration(text: string, flag = '--timeout'): number {
     total += Number(m[1]) * UNITS[m[2]];
     matched = re.lastIndex;
   }
-  if (matched !== t.length || t.length === 0) throw new UserError(`${flag}: "${text}" is not a duration; use e.g. 90s, 30m, 1h30m`);
+  if (matched !== t.length || t.length === 0) return undefined;
   return total;
 }
 

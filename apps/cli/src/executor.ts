@@ -1,6 +1,6 @@
 // The executor a CLI command runs trials on: @segtune/executor's thread pool (or one process
 // per GPU), loading the CLI's bundled workload resolver in each worker.
-import type { Executor } from '@segtune/core';
+import { UserError, type Executor } from '@segtune/core';
 // The light entry: the main process need not load tfjs to share out the cores.
 import { nativeBackendEnv } from '@segtune/seg/native-env';
 import { resolverModulePath } from './commands/search';
@@ -31,11 +31,17 @@ export async function createCliExecutor(options: CliExecutorOptions): Promise<Ex
 
 /**
  * Checks the space file's workload before any trial starts (a module that does not exist or
- * exports no function, a command not on PATH or with an unknown placeholder): a UserError.
+ * exports no function, a command not on PATH or with an unknown placeholder, a benchmark whose
+ * params or objectives do not fit the function): a UserError.
  */
-export async function validateCliWorkload(spec: Parameters<typeof import('@segtune/executor').validateWorkload>[1], spaceDir: string, paramNames: readonly string[]): Promise<void> {
+export async function validateCliWorkload(spec: Parameters<typeof import('@segtune/executor').validateWorkload>[1], spaceDir: string, paramNames: readonly string[], objectiveNames?: readonly string[]): Promise<void> {
   const { validateWorkload } = await import('@segtune/executor');
   await validateWorkload(resolverModulePath(), spec, spaceDir, paramNames);
+  if (spec.kind === 'benchmark' && objectiveNames) {
+    const { benchmarkSpaceProblems } = await import('@segtune/benchmarks');
+    const problems = benchmarkSpaceProblems({ objectives: objectiveNames.map((name) => ({ name })), params: Object.fromEntries(paramNames.map((n) => [n, true])), workload: spec });
+    if (problems.length) throw new UserError(`workload.function: ${problems[0]}`);
+  }
 }
 
 /** A forced `--backend` that is unknown or not set up: one line, exit 2, before anything is written. */

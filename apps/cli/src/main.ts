@@ -8,15 +8,18 @@ import { runWorker } from './commands/worker';
 import { runSetup } from './commands/setup';
 import { runBackends } from './commands/backends';
 import { VERSION } from './version';
+import { damagedStorageMessage } from './damaged-storage';
 
+const MAX_INT = Number.MAX_SAFE_INTEGER;
 const positiveInt = (flag: string) => (v: string) => {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError(`${flag} expects a positive integer, got "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${flag} expects a positive integer (1 to ${MAX_INT}), got "${v}"`);
   return Number(v);
 };
 const nonNegativeInt = (flag: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} expects a non-negative integer, got "${v}"`);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${flag} expects a non-negative integer (0 to ${MAX_INT}), got "${v}"`);
   return Number(v);
 };
+const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 
 let verbose = process.argv.includes('--verbose');
 
@@ -28,7 +31,8 @@ export function buildProgram(): Command {
     .version(VERSION)
     .option('--verbose', 'print stack traces of errors')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str.trimEnd().split('\n')[0] + '\n') });
+    // Commander's own errors as every other: one line, prefixed with segtune.
+    .configureOutput({ outputError: (str, write) => write(`segtune: ${str.trimEnd().split('\n')[0].replace(/^error: /, '')}\n`) });
 
   program
     .command('search')
@@ -46,9 +50,10 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'random seed', nonNegativeInt('--seed'))
     .option('--sampler <kind>', "override the space file's sampler")
     .option('--scheduler <kind>', "override the space file's scheduler")
-    .option('--backend <name>', 'tfjs backend: tensorflow-gpu, tensorflow, wasm, cpu')
-    .option('--trial-timeout <duration>', 'fail a trial that runs longer than this')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS))
+    .option('--trial-timeout <duration>', 'fail a trial that runs longer than this; a module workload gets at most 1 s more to stop, a command SIGTERM and then SIGKILL after its grace_seconds (default 10)')
     .option('--heap-limit-mb <n>', "heap limit of each trial's worker thread (a trial above it fails as oom)", positiveInt('--heap-limit-mb'))
+    .option('--max-failures <n>', 'stop starting trials after N failed trials in a row (exit 1)', positiveInt('--max-failures'))
     .addOption(new Option('--executor <kind>', 'where trials run').choices(['auto', 'inline', 'pool', 'gpu']))
     .option('--enqueue <file...>', 'export files (segtune export) whose params run first')
     .option('--no-export', 'write no plot or export into results/<study>/ at the end')
@@ -69,12 +74,14 @@ export function buildProgram(): Command {
     .option('--gpus <list>', 'all | none | 0,1')
     .option('--trials-per-gpu <n>', 'trials at once on each GPU', positiveInt('--trials-per-gpu'))
     .option('--retry-failed <n>', "rerun a stale trial's configuration at most N times", nonNegativeInt('--retry-failed'))
+    .option('--grace <duration>', "fail another worker's running trial after this long without a heartbeat (default 60s; a dead process on this host is recovered at once)")
     .option('--trials <n>', "override the study's trial limit", positiveInt('--trials'))
     .option('--timeout <duration>', 'stop starting trials after this long (from this worker\'s start)')
-    .option('--trial-timeout <duration>', 'fail a trial that runs longer than this')
+    .option('--trial-timeout <duration>', 'fail a trial that runs longer than this; a module workload gets at most 1 s more to stop, a command SIGTERM and then SIGKILL after its grace_seconds (default 10)')
     .option('--heap-limit-mb <n>', "heap limit of each trial's worker thread", positiveInt('--heap-limit-mb'))
+    .option('--max-failures <n>', 'stop starting trials after N failed trials in a row (exit 1)', positiveInt('--max-failures'))
     .addOption(new Option('--executor <kind>', 'where trials run').choices(['auto', 'inline', 'pool', 'gpu']))
-    .option('--backend <name>', 'tfjs backend: tensorflow-gpu, tensorflow, wasm, cpu')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS))
     .option('--mlflow <url>', 'MLflow tracking server (default: $MLFLOW_TRACKING_URI)')
     .option('--seed <n>', 'study seed when --space creates it', nonNegativeInt('--seed'))
     .option('--json', 'print the study as one JSON document')
@@ -113,7 +120,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'file format').choices(['yaml', 'json']))
     .option('--out <file>', 'default results/<study>/export-trial-N.yaml')
     .option('--with-model', 'retrain the configuration at full budget and write the tfjs model beside the export')
-    .option('--backend <name>', 'tfjs backend for --with-model')
+    .addOption(new Option('--backend <name>', 'tfjs backend for --with-model').choices(BACKENDS))
     .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…')
     .action(async (opts) => {
       process.exitCode = await runExport(opts);
@@ -151,7 +158,8 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       const { startDashboard } = await import('@segtune/dashboard');
       const server = await startDashboard({ storage: opts.storage, host: opts.host, port: opts.port, token: opts.token });
-      process.stderr.write(`segtune dashboard: ${server.openUrl} (Ctrl-C to stop)\n`);
+      // The URL with the token is never printed: terminals and CI logs keep what they show.
+      process.stderr.write(`segtune dashboard: ${server.url}${opts.token ? ' (open it once as URL?token=<your --token>; API clients send "Authorization: Bearer <token>")' : ''} (Ctrl-C to stop)\n`);
       await new Promise<void>((done) => {
         const stop = () => {
           server.close().then(done, done);
@@ -177,6 +185,12 @@ export async function main(argv = process.argv): Promise<number> {
     if (e instanceof CommanderError) {
       // --help and --version exit 0; every other parse error is bad input.
       return e.exitCode === 0 ? 0 : 2;
+    }
+    const damaged = damagedStorageMessage(e, argv);
+    if (damaged) {
+      process.stderr.write(`segtune: ${damaged}\n`);
+      if (verbose) process.stderr.write(`${(e as Error).stack}\n`);
+      return 2;
     }
     if (isUserError(e)) {
       process.stderr.write(`segtune: ${(e as Error).message}\n`);

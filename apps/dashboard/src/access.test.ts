@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@segtune/core';
-import { checkAccessOptions, hostHeaderIsLoopback, requestToken, tokenMatches } from './access';
+import { bearerToken, checkAccessOptions, hostHeaderIsLoopback, queryToken, tokenMatches } from './access';
 
 describe('dashboard access', () => {
   it('listens on loopback without a token, elsewhere only with one', () => {
@@ -20,10 +20,11 @@ describe('dashboard access', () => {
   });
 
   it('reads the token from the Authorization header, else from ?token=', () => {
-    expect(requestToken({ authorization: 'Bearer abc123xyz' }, '/api/studies')).toBe('abc123xyz');
-    expect(requestToken({}, '/?token=abc%2F123')).toBe('abc/123');
-    expect(requestToken({ authorization: 'Basic Zm9vOmJhcg==' }, '/api/studies')).toBeUndefined();
-    expect(requestToken({}, '/api/studies')).toBeUndefined();
+    expect(bearerToken({ authorization: 'Bearer abc123xyz' })).toBe('abc123xyz');
+    expect(queryToken('/?token=abc%2F123')).toBe('abc/123');
+    expect(bearerToken({ authorization: 'Basic Zm9vOmJhcg==' })).toBeUndefined();
+    expect(bearerToken({})).toBeUndefined();
+    expect(queryToken('/api/studies')).toBeUndefined();
     expect(tokenMatches('abc123xyz', 'abc123xyz')).toBe(true);
     expect(tokenMatches('abc123xyz', 'abc123xy')).toBe(false);
     expect(tokenMatches('abc123xyz', undefined)).toBe(false);

@@ -37,12 +37,16 @@ export function tokenMatches(expected: string, given: string | undefined): boole
   return timingSafeEqual(digest(expected), digest(given));
 }
 
-/** The token a request carries: `Authorization: Bearer T`, else `?token=T`. */
-export function requestToken(headers: Record<string, string | string[] | undefined>, url: string): string | undefined {
+/** The token a request carries in `Authorization: Bearer T`. */
+export function bearerToken(headers: Record<string, string | string[] | undefined>): string | undefined {
   const auth = headers.authorization;
   const a = Array.isArray(auth) ? auth[0] : auth;
   const m = a ? /^Bearer\s+(\S+)\s*$/i.exec(a) : null;
-  if (m) return m[1];
+  return m ? m[1] : undefined;
+}
+
+/** `?token=T` of a URL: only the page takes it, once, in exchange for a session cookie. */
+export function queryToken(url: string): string | undefined {
   const q = url.indexOf('?');
   if (q < 0) return undefined;
   return new URLSearchParams(url.slice(q + 1)).get('token') ?? undefined;

@@ -3,6 +3,7 @@
 // anywhere else (the Content-Security-Policy the server sends forbids it). The root build script
 // bundles for Node (ESM with a `node:module` banner), which a browser cannot run, so the page is
 // built here instead.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,10 +18,16 @@ export function pageSourceDir(): string {
   return join(dirname(pkg), 'src', 'page');
 }
 
-let cached: Promise<string> | undefined;
+export interface PageDocument {
+  html: string;
+  /** `'sha256-…'` of the one inline script, for the Content-Security-Policy's script-src. */
+  scriptHash: string;
+}
 
-/** The whole page as HTML text (built once per process). */
-export function pageHtml(): Promise<string> {
+let cached: Promise<PageDocument> | undefined;
+
+/** The whole page as HTML text with its script's hash (built once per process). */
+export function pageDocument(): Promise<PageDocument> {
   cached ??= buildPage().catch((e) => {
     cached = undefined;
     throw e;
@@ -28,7 +35,12 @@ export function pageHtml(): Promise<string> {
   return cached;
 }
 
-async function buildPage(): Promise<string> {
+/** The whole page as HTML text. */
+export async function pageHtml(): Promise<string> {
+  return (await pageDocument()).html;
+}
+
+async function buildPage(): Promise<PageDocument> {
   const dir = pageSourceDir();
   const { build } = await import('esbuild');
   const out = await build({
@@ -44,7 +56,9 @@ async function buildPage(): Promise<string> {
   });
   const js = out.outputFiles[0].text.replace(/<\/script/gi, '<\\/script');
   const css = readFileSync(join(dir, 'style.css'), 'utf8').replace(/<\/style/gi, '<\\/style');
-  return `<!doctype html>
+  // The browser hashes the script element's text exactly as it stands between the tags.
+  const scriptHash = `'sha256-${createHash('sha256').update(js, 'utf8').digest('base64')}'`;
+  const html = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -58,4 +72,5 @@ async function buildPage(): Promise<string> {
 </body>
 </html>
 `;
+  return { html, scriptHash };
 }

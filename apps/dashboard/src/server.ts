@@ -8,14 +8,16 @@
 //   GET /api/studies/:name/trials/:number  one trial, with its export snippet
 //   GET /api/studies/:name/events          server-sent events: `update` whenever the study changes
 //
-// With a token every request must carry it (`Authorization: Bearer T` or `?token=T`), else 401.
+// With a token every request must carry it (`Authorization: Bearer T`) or the session cookie
+// that opening `/?token=T` once exchanges it for (the page is then reloaded without it), else 401.
+// Error bodies say no more than needed: a 404 names neither the storage nor other studies.
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { UserError, isUserError, type Storage } from '@segtune/core';
-import { openStorage } from '@segtune/storage';
-import { didYouMean } from '@segtune/space';
-import { checkAccessOptions, hostHeaderIsLoopback, isLoopback, requestToken, tokenMatches } from './access';
-import { pageHtml } from './page-bundle';
+import { maskUrl, openStorage } from '@segtune/storage';
+import { bearerToken, checkAccessOptions, hostHeaderIsLoopback, isLoopback, queryToken, tokenMatches } from './access';
+import { pageDocument } from './page-bundle';
+import { hasSession, newSessionSecret, sessionCookieHeader } from './session-cookie';
 import { StudyCache } from './study-cache';
 import type { UpdateEvent } from './page-data';
 import { countStates } from './study-view';
@@ -40,13 +42,17 @@ export interface DashboardOptions {
 export interface Dashboard {
   /** The base URL, e.g. http://127.0.0.1:8080/ (without the token). */
   url: string;
-  /** The URL to open in a browser: `url` with `?token=T` when a token is set. */
+  /**
+   * The URL to open in a browser: `url` with `?token=T` when a token is set (exchanged for a
+   * cookie at once). It holds the token: do not print or log it.
+   */
   openUrl: string;
   port: number;
   close(): Promise<void>;
 }
 
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** The page may run its own one script (by hash) and nothing else. */
+const csp = (scriptHash: string) => `default-src 'none'; script-src ${scriptHash}; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 /** Keeps the caches of the studies looked at most recently (each holds its trials in memory). */
 const MAX_CACHED_STUDIES = 16;
@@ -65,8 +71,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const ownStorage = typeof options.storage === 'string';
   const storage = typeof options.storage === 'string' ? await openStorage(options.storage, { readonly: true }) : options.storage;
   let page: string;
+  let pageCsp: string;
   try {
-    page = await pageHtml();
+    const doc = await pageDocument();
+    page = doc.html;
+    pageCsp = csp(doc.scriptHash);
   } catch (e) {
     if (ownStorage) await storage.close();
     throw new Error(`dashboard: cannot build the page: ${(e as Error).message}`);
@@ -82,8 +91,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     } else {
       const record = await storage.getStudy(name);
       if (!record) {
-        const names = (await storage.listStudies()).map((s) => s.name);
-        throw new StudyNotFound(`no study named "${name}" in ${storage.description}${didYouMean(name, names)}${names.length ? `; known: ${names.slice(0, 10).join(', ')}` : '; the storage holds no study'}`);
+        throw new StudyNotFound('not found');
       }
       c = new StudyCache(storage, record);
       caches.set(name, c);
@@ -98,26 +106,33 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const app = Fastify({ logger: false, forceCloseConnections: true, routerOptions: { maxParamLength: 500 } });
 
+  const session = newSessionSecret();
   app.addHook('onRequest', async (req, reply) => {
     reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
     if (token !== undefined) {
-      if (!tokenMatches(token, requestToken(req.headers, req.url))) {
-        reply.header('www-authenticate', 'Bearer realm="segtune dashboard"');
-        return reply.code(401).send({ error: 'unauthorized: this dashboard needs its token (header "Authorization: Bearer T" or ?token=T in the URL)' });
+      if (hasSession(req.headers.cookie, session) || tokenMatches(token, bearerToken(req.headers))) return;
+      const inQuery = queryToken(req.url);
+      if (req.method === 'GET' && req.url.split('?')[0] === '/' && inQuery !== undefined && tokenMatches(token, inQuery)) {
+        // Once: the cookie replaces the token, and the page reloads without it in its URL.
+        return reply.header('set-cookie', sessionCookieHeader(session)).redirect('/', 303);
       }
+      reply.header('www-authenticate', 'Bearer realm="segtune dashboard"');
+      return reply.code(401).send({ error: 'unauthorized: this dashboard needs its token (open /?token=T once in a browser, or send "Authorization: Bearer T")' });
     } else if (isLoopback(host) && !hostHeaderIsLoopback(req.headers.host)) {
       return reply.code(403).send({ error: `forbidden: this dashboard answers only to localhost, not to Host "${req.headers.host ?? ''}"` });
     }
   });
 
   const fail = (reply: FastifyReply, e: unknown) => {
-    if (e instanceof StudyNotFound) return reply.code(404).send({ error: e.message });
+    if (e instanceof StudyNotFound) return reply.code(404).send({ error: 'not found' });
     if (isUserError(e)) return reply.code(400).send({ error: (e as Error).message });
-    return reply.code(500).send({ error: `dashboard: ${(e as Error).message.split('\n')[0]}` });
+    // The message may hold paths or SQL: it stays on the server.
+    return reply.code(500).send({ error: 'internal error' });
   };
 
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).send(page));
+  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', pageCsp).send(page));
 
   app.get('/api/studies', async (_req, reply) => {
     try {
@@ -135,7 +150,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
           n_trials: Object.values(counts).reduce((a, b) => a + b, 0),
         });
       }
-      return reply.send({ storage: storage.description, studies });
+      return reply.send({ storage: maskUrl(storage.description), studies });
     } catch (e) {
       return fail(reply, e);
     }
@@ -170,7 +185,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const n = Number(req.params.number);
       if (!/^\d+$/.test(req.params.number)) throw new UserError(`trial: "${req.params.number}" is not a trial number (an integer from 0)`);
       const t = c.trialPage(n);
-      if (!t) return reply.code(404).send({ error: `study "${c.record.name}" has no trial ${n} (it has ${c.trialNumbers} trials, numbered from 0)` });
+      if (!t) return reply.code(404).send({ error: 'not found' });
       return reply.send(t);
     } catch (e) {
       return fail(reply, e);
@@ -239,7 +254,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const timer = setInterval(() => void poll(), pollMs);
   timer.unref();
 
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `not found: ${req.method} ${req.url.split('?')[0]}; the API lives under /api/studies` }));
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
 
   try {
     await app.listen({ host, port });

@@ -25,6 +25,11 @@ export interface ControllerOptions {
   abortSignal?: AbortSignal;
   /** Heartbeat period for running trials. */
   heartbeatMs?: number;
+  /**
+   * Stop starting trials after this many failed trials in a row (Ray Tune's `max_failures`,
+   * KerasTuner's `max_consecutive_failed_trials`); running ones finish. Unlimited when absent.
+   */
+  maxConsecutiveFailures?: number;
   onTrialStarted?(trial: Trial): void;
   onTrialFinished?(trial: Trial): void;
   /** A trial the controller could not ask for (sampler error): reported, the study goes on. */
@@ -33,7 +38,7 @@ export interface ControllerOptions {
   now?: () => number;
 }
 
-export type StopReason = 'trials' | 'timeout' | 'interrupted' | 'exhausted';
+export type StopReason = 'trials' | 'timeout' | 'interrupted' | 'exhausted' | 'failures';
 
 export interface ControllerResult {
   started: number;
@@ -56,6 +61,7 @@ export async function runController(options: ControllerOptions): Promise<Control
   let started = 0;
   let stoppedBy: StopReason | undefined;
   let consecutiveAskErrors = 0;
+  let consecutiveFailures = 0;
 
   const heartbeat = setInterval(() => {
     const ids = [...inFlight.keys()];
@@ -66,6 +72,10 @@ export async function runController(options: ControllerOptions): Promise<Control
   const canStart = (): boolean => {
     if (options.stopSignal?.aborted || options.abortSignal?.aborted) {
       stoppedBy ??= 'interrupted';
+      return false;
+    }
+    if (options.maxConsecutiveFailures !== undefined && consecutiveFailures >= options.maxConsecutiveFailures) {
+      stoppedBy ??= 'failures';
       return false;
     }
     if (options.timeoutMs !== undefined && now() - start >= options.timeoutMs) {
@@ -102,6 +112,9 @@ export async function runController(options: ControllerOptions): Promise<Control
           onStart: (attrs) => {
             study.storage.updateTrialAttrs(trial.id, attrs).catch(() => undefined);
           },
+          onAttrs: (attrs) => {
+            study.storage.updateTrialAttrs(trial.id, attrs).catch(() => undefined);
+          },
         },
       )
       .catch((e: Error): TrialOutcome => ({ state: 'failed', reason: 'crash', error: `executor error: ${e.message}`, attrs: {} }))
@@ -116,6 +129,7 @@ export async function runController(options: ControllerOptions): Promise<Control
               : { state: 'failed', reason: outcome.reason, error: outcome.error, attrs: outcome.attrs },
         );
         finished.push(done);
+        consecutiveFailures = done.state === 'failed' ? consecutiveFailures + 1 : 0;
         options.onTrialFinished?.(done);
       })
       .catch((e: Error) => {

@@ -30,6 +30,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Attributes the worker reports as soon as the trial starts (worker, gpu, backend). */
   onStart?(attrs: TrialAttrs): void;
+  /**
+   * Attributes the workload sets while it runs (a command's process group), to be stored at
+   * once: a later run needs them should this process die.
+   */
+  onAttrs?(attrs: TrialAttrs): void;
 }
 
 /**

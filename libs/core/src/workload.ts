@@ -25,6 +25,8 @@ export interface WorkloadContext {
   setAttrs(attrs: Record<string, unknown>): void;
   /** A folder this trial may write into (checkpoints, models). */
   artifactDir?: string;
+  /** The study's objective names, which a result must hold (a command's result line, say). */
+  objectiveNames?: readonly string[];
 }
 
 /** A trial's body: returns the final metrics (objectives by name), or a number for one objective. */

@@ -6,11 +6,11 @@ import { isPruned, isUserError, type Decision, type MetricValues, type WorkloadC
 import { commandWorkload, findExecutable, substituteArgv, validateCommand, type CommandSpec } from './command-workload';
 import { InlineExecutor } from './inline-executor';
 import { isAlive } from './process-group';
-import { fixtures } from './test-helpers';
+import { fixtures, waitGone } from './test-helpers';
 
 const script = join(fixtures, 'report-and-print.mjs');
 
-function context(decide: (step: number) => Decision = () => 'continue', signal = new AbortController().signal) {
+function context(decide: (step: number) => Decision = () => 'continue', signal = new AbortController().signal, objectiveNames: string[] = ['loss']) {
   const reports: { step: number; values: MetricValues }[] = [];
   const attrs: Record<string, unknown> = {};
   const ctx: WorkloadContext = {
@@ -19,6 +19,7 @@ function context(decide: (step: number) => Decision = () => 'continue', signal =
     budget: undefined,
     signal,
     device: { gpu: null },
+    objectiveNames,
     setAttrs: (a) => Object.assign(attrs, a),
     async report(step, values) {
       reports.push({ step, values: values as MetricValues });
@@ -62,7 +63,7 @@ describe('commandWorkload', () => {
     const file = join(dir, 'env.mjs');
     writeFileSync(file, "console.log(JSON.stringify({ n: Number(process.env.SEGTUNE_TRIAL_NUMBER), seed: Number(process.env.SEGTUNE_SEED), lr: JSON.parse(process.env.SEGTUNE_PARAMS).lr, extra: Number(process.env.EXTRA), arg: Number(process.argv[2]) }));\n");
     const w = commandWorkload(spec(['node', 'env.mjs', '{seed}'], { cwd: dir, env: { EXTRA: '7' } }), { spaceDir: fixtures });
-    expect(await w({ lr: 0.5 }, context().ctx)).toEqual({ n: 4, seed: 99, lr: 0.5, extra: 7, arg: 99 });
+    expect(await w({ lr: 0.5 }, context(undefined, undefined, ['n']).ctx)).toEqual({ n: 4, seed: 99, lr: 0.5, extra: 7, arg: 99 });
   });
 
   it('stops the command with SIGTERM when the scheduler says stop', async () => {
@@ -99,7 +100,46 @@ describe('commandWorkload', () => {
 
   it('fails when the command prints no values', async () => {
     const w = commandWorkload(spec(['node', '-e', 'console.log("hello")']), { spaceDir: fixtures });
-    await expect(Promise.resolve(w({}, context().ctx))).rejects.toThrow('printed no JSON line');
+    await expect(Promise.resolve(w({}, context().ctx))).rejects.toThrow(/exited 0 without a result line .*stdout: hello; stderr: \(empty\)/);
+  });
+
+  // Each of these was recorded as a complete trial with the last step report's value.
+  const outcomeOf = async (program: string, objectiveNames = ['loss']) => {
+    const executor = new InlineExecutor({ resolve: async (s) => commandWorkload(s as CommandSpec, { spaceDir: fixtures }) });
+    return executor.run({ trialId: 1, trialNumber: 0, params: {}, workload: spec(['node', '-e', program]), spaceDir: fixtures, objectiveNames, seed: 1 }, { onReport: async () => 'continue' });
+  };
+  it('fails a NaN or infinite result, as Python prints it, as non-finite', async () => {
+    const steps = 'console.log(JSON.stringify({ step: 1, loss: 0.5 }));';
+    expect(await outcomeOf(`${steps} console.log('{"loss": NaN}')`)).toMatchObject({ state: 'failed', reason: 'non-finite', error: 'objective "loss" is NaN' });
+    expect(await outcomeOf(`${steps} console.log('{"loss": -Infinity, "final": true}')`)).toMatchObject({ state: 'failed', reason: 'non-finite', error: 'objective "loss" is -Infinity' });
+  });
+  it('fails a silent exit, garbage or a truncated result line as no-result, with the output tails', async () => {
+    const steps = 'console.log(JSON.stringify({ step: 1, loss: 0.5 }));';
+    const silent = await outcomeOf(`${steps} console.error('warming up')`);
+    expect(silent).toMatchObject({ state: 'failed', reason: 'no-result' });
+    expect((silent as { error: string }).error).toMatch(/stdout: \{"step":1,"loss":0\.5\}; stderr: warming up/);
+    expect(await outcomeOf(`${steps} console.log('loss is 0.1 !!')`)).toMatchObject({ state: 'failed', reason: 'no-result' });
+    expect(await outcomeOf(`${steps} process.stdout.write('{"loss": 0.')`)).toMatchObject({ state: 'failed', reason: 'no-result' });
+    expect(await outcomeOf('')).toMatchObject({ state: 'failed', reason: 'no-result' });
+  });
+  it('fails a result line that lacks an objective', async () => {
+    const out = await outcomeOf(`console.log(JSON.stringify({ loss: 0.1, final: true }))`, ['loss', 'latency_ms']);
+    expect(out).toMatchObject({ state: 'failed', reason: 'no-result' });
+    expect((out as { error: string }).error).toMatch(/has no objective "latency_ms"/);
+    expect(await outcomeOf(`console.log(JSON.stringify({ loss: 0.1, latency_ms: 3 }))`, ['loss', 'latency_ms'])).toMatchObject({ state: 'complete', metrics: { loss: 0.1, latency_ms: 3 } });
+  });
+
+  it('ends the trial when the command exits, not when a background child closes its output, and ends that child', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segtune-cmd-'));
+    const w = commandWorkload(spec(['sh', '-c', 'sleep 20 & echo $! > bg.pid; echo \'{"loss": 1}\'']), { spaceDir: dir });
+    const { ctx, attrs } = context();
+    const t0 = Date.now();
+    expect(await w({}, ctx)).toEqual({ loss: 1 });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const bg = Number(readFileSync(join(dir, 'bg.pid'), 'utf8'));
+    expect(await waitGone(bg)).toBe(true);
+    expect(attrs.command_pgid).toBe(attrs.command_pid);
+    expect(attrs.command_started).toMatch(/^\d+$/);
   });
 
   it('fails clearly when the command is not found', async () => {

@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { UserError, isPruned, type MetricValues, type Workload } from '@segtune/core';
+import { UserError, isPruned, processStartTime, type MetricValues, type Workload } from '@segtune/core';
 import type { Params, WorkloadSpec } from '@segtune/space';
+import { TrialFailure, isOomMessage } from './failure';
 import { killProcessGroup } from './process-group';
+import { parseResultLine } from './result-line';
 
 export type CommandSpec = Extract<WorkloadSpec, { kind: 'command' }>;
 
@@ -107,12 +109,58 @@ function numericValues(obj: Record<string, unknown>): MetricValues {
   return out;
 }
 
+/** How long output may still arrive after the command exited (from children holding the pipe). */
+const DRAIN_MS = 250;
+
+/** Keeps the last few non-blank lines of a stream, each cut short, for failure messages. */
+class Tail {
+  private readonly lines: string[] = [];
+  constructor(private readonly size: number) {}
+  push(line: string): void {
+    if (!line.trim()) return;
+    this.lines.push(line.length > 200 ? `${line.slice(0, 197)}...` : line);
+    if (this.lines.length > this.size) this.lines.shift();
+  }
+  last(n: number): string[] {
+    return this.lines.slice(-n);
+  }
+}
+
+function isReport(rec: Record<string, unknown>): boolean {
+  return rec.final !== true && typeof rec.step === 'number';
+}
+
+/**
+ * Picks a command's result from the JSON objects it printed: the line marked `"final": true`,
+ * else the last line that is not a step report. The result must hold every objective, as a
+ * finite number: a missing result fails the trial as `no-result` (with the end of stdout and
+ * stderr), a NaN or an infinity as `non-finite`.
+ */
+export function commandResult(lines: readonly Record<string, unknown>[], objectiveNames: readonly string[], tails: { stdout: readonly string[]; stderr: readonly string[] }): MetricValues {
+  const result = lines.findLast((r) => r.final === true) ?? lines.findLast((r) => !isReport(r) && (objectiveNames.length === 0 || objectiveNames.some((n) => n in r)));
+  const tail = (label: string, ls: readonly string[]) => `${label}: ${ls.length ? ls.join(' | ') : '(empty)'}`;
+  const where = `${tail('stdout', tails.stdout)}; ${tail('stderr', tails.stderr)}`;
+  if (!result) {
+    const wanted = objectiveNames.length ? objectiveNames.map((n) => `"${n}"`).join(', ') : 'the objectives';
+    throw new TrialFailure('no-result', `the command exited 0 without a result line (a JSON object with ${wanted}, or one marked "final": true); ${where}`);
+  }
+  for (const name of objectiveNames) {
+    const v = result[name];
+    if (v === undefined) throw new TrialFailure('no-result', `the command's result line has no objective "${name}": ${JSON.stringify(result).slice(0, 200)}`);
+    if (typeof v !== 'number') throw new TrialFailure('no-result', `the command's result line has "${name}": ${JSON.stringify(v)?.slice(0, 40)}; expected a number`);
+    if (!Number.isFinite(v)) throw new TrialFailure('non-finite', `objective "${name}" is ${String(v)}`);
+  }
+  return numericValues(result);
+}
+
 /**
  * Runs any program as a workload. The argv gets the trial's params substituted; each stdout
  * line that is a JSON object with a numeric `step` is a report; the result is the line marked
- * `"final": true`, else the last JSON line. A stop or an abort sends SIGTERM to the command's
- * process group, then SIGKILL after `grace_seconds` (default 10). A non-zero exit fails the
- * trial with the end of its stderr.
+ * `"final": true`, else the last other JSON line, and it must hold every objective. The trial
+ * ends when the command itself exits (output still in the pipe is read for a moment), and its
+ * whole process group is ended then, so a background child can neither hold the trial nor
+ * outlive it. A stop or an abort sends SIGTERM to the group, then SIGKILL after
+ * `grace_seconds` (default 10). A non-zero exit fails the trial with the end of its stderr.
  */
 export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }): Workload {
   const cwd = commandCwd(spec, options.spaceDir);
@@ -143,13 +191,18 @@ export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }
     if (ctx.signal.aborted) throw ctx.signal.reason;
 
     const child = spawn(exe, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // `exit`, not `close`: a background child that keeps the pipes open must not hold the trial.
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res, rej) => {
       child.once('error', rej);
-      child.once('close', (code, signal) => res({ code, signal }));
+      child.once('exit', (code, signal) => res({ code, signal }));
     });
     // Keep the promise from rejecting unobserved while lines are read; it is awaited below.
     exited.catch(() => undefined);
-    if (child.pid !== undefined) ctx.setAttrs({ command_pid: child.pid });
+    if (child.pid !== undefined) {
+      // The group (its leader is the command) and the leader's start time let a later run end a
+      // group that outlived a killed segtune, without ever signalling a reused pid.
+      ctx.setAttrs({ command_pid: child.pid, command_pgid: child.pid, command_started: processStartTime(child.pid) ?? null });
+    }
 
     let killTimer: NodeJS.Timeout | undefined;
     let terminating = false;
@@ -161,34 +214,25 @@ export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }
     };
     ctx.signal.addEventListener('abort', terminate, { once: true });
 
-    const stderrTail: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      stderrTail.push(line);
-      if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
-    });
+    const stderrTail = new Tail(STDERR_TAIL_LINES);
+    const stdoutTail = new Tail(5);
+    const stderrEnded = new Promise<void>((done) => child.stderr!.once('close', done));
+    createInterface({ input: child.stderr! }).on('line', (line) => stderrTail.push(line));
 
-    let last: Record<string, unknown> | undefined;
-    let final: Record<string, unknown> | undefined;
+    const objects: Record<string, unknown>[] = [];
     let pruned: unknown;
     let reportError: unknown;
-    try {
-      for await (const raw of createInterface({ input: child.stdout!, crlfDelay: Infinity })) {
-        const line = raw.trim();
-        if (!line.startsWith('{') || terminating) continue;
-        let obj: unknown;
-        try {
-          obj = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) continue;
-        const rec = obj as Record<string, unknown>;
-        last = rec;
-        if (rec.final === true) {
-          final = rec;
-        } else if (typeof rec.step === 'number') {
+    const stdoutLines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    const consume = async () => {
+      for await (const raw of stdoutLines) {
+        stdoutTail.push(raw);
+        if (terminating) continue;
+        const rec = parseResultLine(raw);
+        if (!rec) continue;
+        objects.push(rec);
+        if (isReport(rec)) {
           try {
-            await ctx.report(rec.step, numericValues(rec));
+            await ctx.report(rec.step as number, numericValues(rec));
           } catch (e) {
             if (isPruned(e)) pruned = e;
             else reportError = e;
@@ -196,14 +240,30 @@ export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }
           }
         }
       }
+    };
+    const consumed = consume();
+    consumed.catch(() => undefined);
+    try {
       const { code, signal } = await exited;
+      // Output the command wrote just before exiting may still be in the pipe; a background
+      // child holding the pipe open gets only this long.
+      await Promise.race([Promise.all([consumed, stderrEnded]), new Promise((done) => setTimeout(done, DRAIN_MS).unref())]);
+      if (child.pid !== undefined) killGroupOnly(child.pid);
+      // Readline ends on the stream's end, not on its destruction: close it, which ends the loop.
+      stdoutLines.close();
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      await consumed;
       if (pruned) throw pruned;
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (reportError) throw reportError;
       if (code !== 0) {
-        const tail = stderrTail.filter((l) => l.trim()).slice(-5).join(' | ');
+        const tail = stderrTail.last(5).join(' | ');
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        throw new Error(`command ${how}${tail ? `: ${tail}` : ' (no stderr)'}`);
+        const text = `command ${how}${tail ? `: ${tail}` : ' (no stderr)'}`;
+        // Killed by a signal nobody here sent (itself, the kernel): a crash, unless it said OOM.
+        if (signal && !isOomMessage(text)) throw new TrialFailure('crash', text);
+        throw new Error(text);
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EACCES') {
@@ -216,9 +276,7 @@ export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }
       // Leave nothing of the command behind (its data loaders, say) once the trial is over.
       if (child.pid !== undefined) killGroupOnly(child.pid);
     }
-    const result = final ?? last;
-    if (!result) throw new Error('the command printed no JSON line with values on stdout');
-    return numericValues(result);
+    return commandResult(objects, ctx.objectiveNames ?? [], { stdout: stdoutTail.last(3), stderr: stderrTail.last(3) });
   };
 }
 

@@ -14,6 +14,24 @@ export class TrialAbort extends Error {
   }
 }
 
+/**
+ * A workload's failure with its own reason code (`no-result`, `non-finite`), kept as the
+ * trial's reason instead of the generic `error`.
+ */
+export class TrialFailure extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TrialFailure';
+  }
+}
+
+function isTrialFailure(e: unknown): e is TrialFailure {
+  return e instanceof Error && e.name === 'TrialFailure' && typeof (e as { reason?: unknown }).reason === 'string';
+}
+
 // Messages by which V8, tfjs (CPU, wasm, WebGL, CUDA), TensorFlow and PyTorch say memory ran out.
 const OOM = /out of memory|\bOOM\b|CUDA_ERROR_OUT_OF_MEMORY|failed to allocate|ResourceExhausted|Array buffer allocation failed|heap limit|allocation failed/i;
 
@@ -51,6 +69,7 @@ export function classifyFailure(e: unknown, state: { stopped: boolean; stopStep?
     if (why instanceof TrialAbort) return { state: 'failed', reason: why.reason, error: why.message };
     return { state: 'failed', reason: 'interrupted', error: describeError(why) };
   }
+  if (isTrialFailure(e)) return { state: 'failed', reason: e.reason, error: oneLine(e.message) };
   const text = describeError(e);
   if (isOomMessage(text)) return { state: 'failed', reason: 'oom', error: oneLine(text) };
   return { state: 'failed', reason: 'error', error: oneLine(text) };

@@ -54,6 +54,7 @@ process.on('message', (m: ParentMessage) => {
         .run(task, {
           signal: abort.signal,
           onStart: (attrs) => send({ t: 'start', id, attrs }),
+          onAttrs: (attrs) => send({ t: 'attrs', id, attrs }),
           onReport: (step, values) =>
             new Promise<Decision>((resolve, reject) => {
               const rid = nextRid++;

@@ -287,6 +287,14 @@ export class GpuExecutor implements Executor {
         }
         return;
       }
+      case 'attrs': {
+        try {
+          slot.running.get(m.id)?.options.onAttrs?.(m.attrs);
+        } catch {
+          // An observer cannot fail a trial.
+        }
+        return;
+      }
       case 'report': {
         const job = slot.running.get(m.id);
         if (!job) return;

@@ -21,6 +21,7 @@ export type ParentMessage =
 export type ChildMessage =
   | { t: 'ready'; pid: number }
   | { t: 'start'; id: number; attrs: TrialAttrs }
+  | { t: 'attrs'; id: number; attrs: TrialAttrs }
   | { t: 'report'; id: number; rid: number; step: number; values: MetricValues }
   | { t: 'outcome'; id: number; outcome: TrialOutcome }
   | { t: 'fatal'; error: string };

@@ -14,6 +14,6 @@ export {
 export { moduleWorkload, type ModuleSpec } from './module-workload';
 export { createExecutor, validateWorkload, validateExecutorOptions, type CreateExecutorOptions, type ExecutorKind } from './create-executor';
 export { loadResolverModule, WorkloadCache, type ResolverModule } from './resolver-module';
-export { TrialAbort, isOomMessage, classifyFailure, type AbortReason } from './failure';
+export { TrialAbort, TrialFailure, isOomMessage, classifyFailure, type AbortReason } from './failure';
 export { runTrial, type TrialChannel } from './trial-runner';
 export { executorDistDir } from './paths';

@@ -1,3 +1,4 @@
+import { abortGrace } from './abort-grace';
 import type { Executor, RunOptions, TrialAttrs, TrialOutcome, TrialTask, WorkloadResolver } from '@segtune/core';
 import { describeError, formatMs, oneLine, TrialAbort } from './failure';
 import { killProcessGroup } from './process-group';
@@ -57,7 +58,7 @@ export class InlineExecutor implements Executor {
       graceTimer = setTimeout(() => {
         if (typeof liveAttrs.command_pid === 'number') killProcessGroup(liveAttrs.command_pid, 'SIGKILL');
         abandon({ state: 'failed', reason: why.reason, error: `${why.message} (the workload ignored the abort and was abandoned)`, attrs: liveAttrs });
-      }, grace);
+      }, abortGrace(why.reason, task, grace));
     };
     const onInterrupt = () => stop(new TrialAbort('interrupted', 'interrupted'));
     options.signal?.addEventListener('abort', onInterrupt, { once: true });
@@ -69,7 +70,10 @@ export class InlineExecutor implements Executor {
           device: { gpu: null, ...(task.backend ? { backend: task.backend } : {}) },
           signal: abort.signal,
           attrs,
-          channel: { report: (step, values) => options.onReport(step, values), setAttrs: (more) => Object.assign(liveAttrs, more) },
+          channel: { report: (step, values) => options.onReport(step, values), setAttrs: (more) => {
+            Object.assign(liveAttrs, more);
+            options.onAttrs?.({ ...more });
+          } },
         }),
         abandoned,
       ]);

@@ -144,6 +144,19 @@ describe('PoolExecutor', () => {
     expect(await running).toMatchObject({ state: 'failed', reason: 'interrupted' });
   });
 
+  it('ends a thread that ignores its timeout at most about a second after the limit, whatever the abort grace', async () => {
+    const slow = new PoolExecutor({ resolverModule: testResolver, workers: 1, abortGraceMs: 5_000 });
+    try {
+      const t0 = Date.now();
+      const o = await slow.run(moduleTask(1, { fault: 'hang' }, 'faults.mjs', { timeoutMs: 200 }), { onReport: async () => 'continue' });
+      expect(o).toMatchObject({ state: 'failed', reason: 'timeout' });
+      // 200 ms limit + 1 s grace; before, the 5 s interrupt grace applied to timeouts too.
+      expect(Date.now() - t0).toBeLessThan(4_000);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('uses the task timeout over the default and names it', async () => {
     const o = await run({ fault: 'hang-polite' }, 'continue', { timeoutMs: 150 });
     expect(o).toMatchObject({ state: 'failed', reason: 'timeout', error: 'trial timed out after 150 ms' });

@@ -4,6 +4,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { DeviceInfo, Executor, RunOptions, TrialAttrs, TrialOutcome, TrialTask } from '@segtune/core';
 import { describeError, formatMs, oneLine, type AbortReason } from './failure';
+import { abortGrace } from './abort-grace';
 import { bundledEntry } from './paths';
 import { resolverModuleUrl } from './resolver-module';
 import { killProcessGroup } from './process-group';
@@ -19,8 +20,10 @@ export interface PoolExecutorOptions {
   /** Per-trial time limit when the task names none. */
   timeoutMs?: number;
   /**
-   * After a timeout or an interrupt, how long a trial may take to honour `ctx.signal` before
-   * its thread is terminated. Default 5000 ms.
+   * After an interrupt, how long a trial may take to honour `ctx.signal` before its thread is
+   * terminated. Default 5000 ms. After a timeout it is at most TIMEOUT_GRACE_MS (a command gets
+   * its own `grace_seconds` between SIGTERM and SIGKILL instead), so that a trial never
+   * outlives `--trial-timeout` by more than a second.
    */
   abortGraceMs?: number;
   /** Physical GPU index recorded in attrs (a GPU process's pool), or null. */
@@ -108,7 +111,7 @@ export class PoolExecutor implements Executor {
         return;
       }
       post({ t: 'abort', reason, message });
-      graceTimer = setTimeout(() => hard.abort(), grace);
+      graceTimer = setTimeout(() => hard.abort(), abortGrace(reason, task, grace));
     };
     const onInterrupt = () => softAbort('interrupted', 'interrupted');
     options.signal?.addEventListener('abort', onInterrupt, { once: true });
@@ -122,7 +125,7 @@ export class PoolExecutor implements Executor {
         }
         if (aborted) {
           post({ t: 'abort', reason: aborted.reason, message: aborted.message });
-          graceTimer ??= setTimeout(() => hard.abort(), grace);
+          graceTimer ??= setTimeout(() => hard.abort(), abortGrace(aborted.reason, task, grace));
         }
         try {
           options.onStart?.({ ...attrs });
@@ -131,6 +134,11 @@ export class PoolExecutor implements Executor {
         }
       } else if (m.t === 'attrs') {
         Object.assign(attrs, m.attrs);
+        try {
+          options.onAttrs?.({ ...m.attrs });
+        } catch {
+          // An observer cannot fail a trial.
+        }
         if (typeof m.attrs.command_pid === 'number') {
           commandPid = m.attrs.command_pid;
           this.commandPids.add(commandPid);

@@ -1,5 +1,6 @@
 // Shared by this package's tests: fixture paths, task builders and a small driver loop that
 // keeps an executor full, the way the controller does.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Decision, Executor, MetricValues, TrialAttrs, TrialOutcome, TrialTask } from '@segtune/core';
@@ -46,4 +47,24 @@ export async function driveAll(executor: Executor, tasks: TrialTask[], decide: (
 
 export function countResources(type: string): number {
   return process.getActiveResourcesInfo().filter((t) => t === type).length;
+}
+
+/** Whether a process runs (a zombie waiting for its reaper does not count). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits up to `ms` for a process to stop running; true when it did. */
+export async function waitGone(pid: number, ms = 2_000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (isRunning(pid)) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }

@@ -4,6 +4,7 @@ import type { ZodError } from 'zod';
 import { spaceFileSchema, type SpaceFile, type ParamSpec } from './schema';
 import { Space, type ParamDef } from './space';
 import { didYouMean } from './did-you-mean';
+import { nameProblem } from './names';
 
 export interface SourceLocation {
   file: string;
@@ -75,7 +76,14 @@ export function parseSpace(text: string, file = '<space>'): LoadedSpace {
     const msg = err.code === 'DUPLICATE_KEY' ? `duplicate key (${firstLine(err.message)})` : `YAML syntax error: ${firstLine(err.message)}`;
     throw new SpaceError(msg, at(err.pos[0], ''));
   }
-  const raw = doc.toJS() as unknown;
+  let raw: unknown;
+  try {
+    // An alias bomb (billion laughs) is refused by yaml's alias limit: the same one line as any
+    // other YAML error.
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new SpaceError(`YAML error: ${firstLine((e as Error).message)}`, at(0, ''));
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpaceError('expected a mapping with name, objectives, params and workload', at(0, ''));
   }
@@ -90,6 +98,8 @@ export function parseSpace(text: string, file = '<space>'): LoadedSpace {
 
   const params: ParamDef[] = [];
   for (const [name, p] of Object.entries(spec.params)) {
+    const bad = nameProblem(name);
+    if (bad) throw new SpaceError(`param name ${bad}`, locate(['params', name], true));
     const problem = paramProblem(p);
     if (problem) throw new SpaceError(problem.msg, locate(['params', name, ...problem.key], false));
     params.push({ ...p, name } as ParamDef);
@@ -223,6 +233,7 @@ function valueAt(raw: unknown, path: (string | number)[]): unknown {
 }
 
 function describe(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : `${v > 0 ? '' : '-'}infinity (a number beyond the float range, such as 1e400)`;
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';

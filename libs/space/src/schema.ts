@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { nameSchema } from './names';
 
 // The one definition of a space file: TypeScript types and search-spaces/space.schema.json are
 // both derived from it.
 
-const name = z
-  .string()
-  .min(1)
-  .regex(/^[A-Za-z_][A-Za-z0-9_.\-]*$/, 'a name of letters, digits, "_", "." or "-", not starting with a digit');
+const name = nameSchema;
 
 const whenValue = z.union([z.string(), z.number(), z.boolean()]);
 

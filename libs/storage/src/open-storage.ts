@@ -41,6 +41,8 @@ export async function openStorage(url: string = DEFAULT_STORAGE, options: { read
   if (scheme === 'sqlite') {
     // sqlite:///rel.db → rel.db ; sqlite:////abs.db → /abs.db
     path = url.replace(/^sqlite:\/\//i, '');
+    // sqlite://x.db would name a host "x.db" in a URL: refuse it rather than guess.
+    if (path && !path.startsWith('/')) throw new UserError(`--storage: ${url} has two slashes; use sqlite:///${path} for a path relative to this folder, or sqlite:////absolute/path.db`);
     path = path.startsWith('//') ? path.slice(1) : path.replace(/^\//, '');
     if (!path) throw new UserError(`--storage: ${url} names no file; use sqlite:///relative.db or sqlite:////absolute/path.db`);
   } else if (scheme === 'file') {
@@ -50,12 +52,12 @@ export async function openStorage(url: string = DEFAULT_STORAGE, options: { read
   }
   const full = resolve(cwd, path);
   const dir = dirname(full);
-  if (!existsSync(dir)) {
+  if (!existsSync(dir) && !options.readonly) {
     // The default location is ours to create; a user's path must already have its folder.
     if (url === DEFAULT_STORAGE) mkdirSync(dir, { recursive: true });
     else throw new UserError(`--storage: folder ${dir} does not exist (for ${path})`);
   }
   if (existsSync(full) && statSync(full).isDirectory()) throw new UserError(`--storage: ${path} is a folder, not a database file`);
-  if (options.readonly && !existsSync(full)) throw new UserError(`--storage: ${path} does not exist`);
+  if (options.readonly && !existsSync(full)) throw new UserError(`--storage: ${path} does not exist (this command only reads a storage; segtune search creates one)`);
   return new SqliteStorage(full, { readonly: options.readonly });
 }

@@ -89,7 +89,7 @@ export class SqliteStorage implements Storage {
       this.db.pragma('busy_timeout = 10000');
       this.db.pragma('foreign_keys = ON');
       if (!options.readonly) this.migrate();
-      else this.checkVersion();
+      else if (this.checkVersion() === 0) throw new UserError(`storage ${path} holds no segtune data (an empty or another program's SQLite file)`);
       this.stmts = prepare(this.db);
     } catch (e) {
       this.db.close();

@@ -1,4 +1,4 @@
-import type { Storage, Trial } from '@segtune/core';
+import { endLeftoverCommands, failDeadLocalTrials, type Storage, type Trial } from '@segtune/core';
 
 export interface StaleRecoveryOptions {
   /** A running trial whose heartbeat is older than this is failed (reason `stale`). */
@@ -21,7 +21,8 @@ export interface StudyHandle {
 }
 
 /**
- * Fails the study's running trials whose worker stopped sending heartbeats and, with
+ * Fails the study's running trials whose process died on this machine, and those whose worker
+ * stopped sending heartbeats (for `graceMs`), and, with
  * `retryFailed`, enqueues each one's configuration again. Works for ask-and-tell users as well as
  * for the controller: call it from any process, at any time, as often as you like. The storage
  * fails each stale trial for exactly one caller (the one that gets it back), so concurrent
@@ -29,7 +30,12 @@ export interface StudyHandle {
  */
 export async function recoverStaleTrials(study: StudyHandle, options: StaleRecoveryOptions): Promise<StaleRecovery> {
   const seconds = options.graceMs >= 1000 ? `${Math.round(options.graceMs / 1000)} s` : `${Math.round(options.graceMs)} ms`;
-  const failed = await study.storage.failStaleTrials(study.id, options.graceMs, 'stale', `no heartbeat for ${seconds}: its worker stopped or lost the storage`);
+  // On this machine a dead pid says at once what a missing heartbeat says only after the grace.
+  const dead = await failDeadLocalTrials(study.storage, study.id);
+  const stale = await study.storage.failStaleTrials(study.id, options.graceMs, 'stale', `no heartbeat for ${seconds}: its worker stopped or lost the storage`);
+  // A command that outlived its worker on this host would hold its GPU while the rerun starts.
+  endLeftoverCommands(stale);
+  const failed = [...dead, ...stale];
   const requeued: Trial[] = [];
   const limit = options.retryFailed ?? 0;
   for (const t of failed) {
@@ -50,7 +56,8 @@ export function countRetries(trials: readonly Trial[]): number {
 }
 
 /**
- * Runs `recoverStaleTrials` every `intervalMs` (default a quarter of the grace period) until
+ * Runs `recoverStaleTrials` every `intervalMs` (default a quarter of the grace period, at most
+ * 1 s, so that a dead local process is noticed at once) until
  * stopped; errors (a storage hiccup) are reported and the sweeping goes on.
  */
 export function startStaleSweeper(
@@ -71,7 +78,7 @@ export function startStaleSweeper(
   };
   const timer = setInterval(() => {
     sweep().catch((e: Error) => options.onError?.(e));
-  }, options.intervalMs ?? Math.max(100, Math.floor(options.graceMs / 4)));
+  }, options.intervalMs ?? Math.max(100, Math.min(1_000, Math.floor(options.graceMs / 4))));
   timer.unref?.();
   return {
     sweep,

@@ -131,7 +131,9 @@ export class MlflowClient {
   async health(timeoutMs = 2000): Promise<boolean> {
     try {
       this.requests++;
-      const res = await this.fetchImpl(`${this.uri}/health`, { headers: this.headers, signal: AbortSignal.timeout(timeoutMs) });
+      // The client's own signal too: closing a tracker must not wait for a probe to time out.
+      const signal = this.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), this.signal]) : AbortSignal.timeout(timeoutMs);
+      const res = await this.fetchImpl(`${this.uri}/health`, { headers: this.headers, signal });
       const text = await res.text();
       return res.ok && text.trim() === 'OK';
     } catch {

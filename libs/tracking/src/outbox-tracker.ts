@@ -6,6 +6,13 @@ import type { StrategySpec } from '@segtune/space';
 import { isMlflowError, MlflowClient, type KeyValue, type MlflowClientOptions, type MlflowMetric, type MlflowRun, type RunStatus } from './mlflow-client';
 import { mapKey, mapKeys, paramValue } from './mlflow-keys';
 
+/** How often a down MLflow is probed (its /health). */
+const PROBE_MS = 1_000;
+/** How long a /health probe waits for its answer (a loaded machine's MLflow can take seconds). */
+const HEALTH_TIMEOUT_MS = 10_000;
+/** How long a final flush waits when MLflow does not answer at all. */
+const UNREACHABLE_FLUSH_MS = 1_000;
+
 /** The outbox sink name the tracker uses unless told otherwise. */
 export const MLFLOW_SINK = 'mlflow';
 
@@ -292,12 +299,14 @@ export class MlflowTracker implements Tracker {
    */
   async flush(timeoutMs = 10_000): Promise<void> {
     if (this.closed) return;
-    const deadline = Date.now() + timeoutMs;
+    let deadline = Date.now() + timeoutMs;
     this.flushing++;
     try {
       this.drainBuffer();
       await withTimeout(this.appendChain, timeoutMs);
       this.start();
+      // A server that does not answer gets a short wait; one that does gets all of timeoutMs.
+      if (this.down && !(await this.client.health(Math.min(HEALTH_TIMEOUT_MS, Math.max(1, deadline - Date.now()))))) deadline = Math.min(deadline, Date.now() + UNREACHABLE_FLUSH_MS);
       // Only a peek that starts after this point can tell that everything went out.
       const drained = new Promise<void>((resolve) => this.drainWaiters.push({ after: this.peeks + 1, resolve }));
       this.wake?.();
@@ -402,9 +411,11 @@ export class MlflowTracker implements Tracker {
   private async loop(): Promise<void> {
     while (!this.closed) {
       // While MLflow is down, a cheap /health probe decides whether to read the outbox at all.
-      if (this.down && !(await this.client.health())) {
+      // It runs every PROBE_MS, not on the growing back-off, so that queued events go out within
+      // a second of MLflow's return; and it waits long enough for a server on a loaded machine.
+      if (this.down && !(await this.client.health(HEALTH_TIMEOUT_MS))) {
         if (this.closed) break;
-        await this.sleepBackoff();
+        await this.sleepBackoff(PROBE_MS);
         continue;
       }
       let events: OutboxEvent[];
@@ -434,9 +445,11 @@ export class MlflowTracker implements Tracker {
         this.backoffMs = this.options.retryMinMs ?? 500;
       } catch (e) {
         if (this.closed) break;
-        const why = isMlflowError(e) && e.status === undefined ? firstLine(e) : `MLflow at ${this.uri} is failing (${firstLine(e)})`;
+        const unreachable = isMlflowError(e) && e.status === undefined;
+        const why = unreachable ? firstLine(e) : `MLflow at ${this.uri} is failing (${firstLine(e)})`;
         this.warnDown(`${why}; the search goes on and tracking events wait in ${this.storage.description} until it is back`);
-        await this.sleepBackoff();
+        // Unreachable: the /health probe above says when it is back. Answering with errors: back off.
+        await this.sleepBackoff(unreachable ? PROBE_MS : undefined);
         continue;
       }
       if (events.length < (this.options.batchEvents ?? 2000) && !this.flushing && !this.closed) {
@@ -454,8 +467,8 @@ export class MlflowTracker implements Tracker {
     this.studyWaiters = [];
   }
 
-  private async sleepBackoff(): Promise<void> {
-    const ms = this.flushing ? Math.min(this.backoffMs, 1000) : this.backoffMs;
+  private async sleepBackoff(capMs = Infinity): Promise<void> {
+    const ms = Math.min(capMs, this.flushing ? Math.min(this.backoffMs, 1000) : this.backoffMs);
     this.backoffMs = Math.min(this.options.retryMaxMs ?? 30_000, this.backoffMs * 2);
     await new Promise<void>((resolve) => {
       const t = setTimeout(done, ms);

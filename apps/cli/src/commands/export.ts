@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOutput } from '../write-output';
 import { dirname, join, resolve } from 'node:path';
 import { stringify, parse } from 'yaml';
-import { UserError, type StudyRecord, type Trial } from '@segtune/core';
+import { UserError, pathInside, type StudyRecord, type Trial } from '@segtune/core';
 import { parseSpace, type Params } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
 import { pick } from '@segtune/pareto';
@@ -75,13 +76,13 @@ export function readExportParams(file: string): Params {
 export async function runExport(options: ExportOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
   const format = options.format ?? (options.out?.endsWith('.json') ? 'json' : 'yaml');
   if (format !== 'yaml' && format !== 'json') throw new UserError(`--format: "${format}" is not allowed; allowed: yaml, json`);
-  const storage = await openStorage(options.storage);
+  const storage = await openStorage(options.storage, { readonly: true });
   try {
     const record = await loadStudy(storage, options.study);
     const trials = await storage.getTrials(record.id);
     const { trial, rule, reason } = chooseTrial(record, trials, options.pick);
     const doc = exportDocument(record, trial, rule, reason);
-    const out = outputPath(options.out, `results/${record.name}/export-trial-${trial.number}.${format}`);
+    const out = outputPath(options.out, pathInside('results', record.name, `export-trial-${trial.number}.${format}`));
     if (options.withModel) {
       if (!record.spaceSource) throw new UserError(`study "${record.name}" has no stored space file; --with-model needs it`);
       const { spec } = parseSpace(record.spaceSource, `${record.name} (stored space)`);
@@ -103,7 +104,7 @@ export async function runExport(options: ExportOptions, stdout: NodeJS.WritableS
       doc.model = modelDir;
       doc.metrics = { ...doc.metrics, ...Object.fromEntries(Object.entries(trained.metrics ?? {}).map(([k, v]) => [`final_${k}`, v as number])) };
     }
-    writeFileSync(out, formatExport(doc, format));
+    writeOutput('--out', out, formatExport(doc, format));
     stdout.write(`exported trial ${trial.number} of "${record.name}" (${reason}) to ${resolve(out)}${doc.model ? `\nmodel: ${doc.model}/model.json` : ''}\n`);
     return 0;
   } finally {

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { writeOutput } from '../write-output';
 import { dirname, resolve } from 'node:path';
-import { UserError, type StudyRecord, type Storage } from '@segtune/core';
+import { UserError, pathInside, type StudyRecord, type Storage } from '@segtune/core';
 import { didYouMean } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
 import { defaultReferencePoint, lossVector, paretoSummary } from '@segtune/pareto';
@@ -75,8 +76,8 @@ export async function writeParetoPlot(fronts: StudyFront[], out: string): Promis
   const { svg, png } = await renderPlot(paretoPlotSpec(points, [objectives[0], objectives[1]], title));
   const svgPath = out.endsWith('.svg') ? out : `${out.replace(/\.png$/, '')}.svg`;
   const pngPath = svgPath.replace(/\.svg$/, '.png');
-  writeFileSync(svgPath, svg);
-  writeFileSync(pngPath, png);
+  writeOutput('--out', svgPath, svg);
+  writeOutput('--out', pngPath, png);
   return { svg: svgPath, png: pngPath };
 }
 
@@ -94,11 +95,11 @@ export function outputPath(out: string | undefined, fallback: string, flag = '--
 
 export async function runPareto(options: ParetoOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
   if (!options.study?.length) throw new UserError('--study: name at least one study');
-  const storage = await openStorage(options.storage);
+  const storage = await openStorage(options.storage, { readonly: true });
   try {
     const { fronts, reference } = await computeFronts(storage, options.study);
     const folder = fronts.map((f) => f.record.name).join('-vs-');
-    const out = outputPath(options.out, `results/${folder}/pareto.svg`);
+    const out = outputPath(options.out, pathInside('results', folder, 'pareto.svg'));
     const multi = fronts[0].record.objectives.length >= 2;
     const files = multi && fronts.some((f) => f.points.length) ? await writeParetoPlot(fronts, out) : undefined;
     if (options.json) {

@@ -6,6 +6,7 @@ import {
   bestTrials,
   UserError,
   failDeadTrials,
+  studyOutputDir,
   noScheduler,
   parseConstraint,
   runController,
@@ -17,6 +18,8 @@ import {
   type Executor,
 } from '@segtune/core';
 import { checkBackendFlag, createCliExecutor, validateCliWorkload } from '../executor';
+import { checkStudyName } from '../check-study-name';
+import { runOutcome } from '../run-outcome';
 import { didYouMean, loadSpaceFile, type LoadedSpace, type SpaceFile } from '@segtune/space';
 import { createSampler } from '@segtune/samplers';
 import { openStorage, maskUrl } from '@segtune/storage';
@@ -24,7 +27,8 @@ import { parseDuration } from '../duration';
 import { Progress } from '../progress';
 import { handleInterrupts } from '../interrupts';
 import { studyDocument, summaryText } from '../study-report';
-import { readExportParams, chooseTrial, exportDocument, formatExport } from './export';
+import { readEnqueueFiles } from '../enqueue-files';
+import { chooseTrial, exportDocument, formatExport } from './export';
 import { computeFronts, writeParetoPlot } from './pareto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
@@ -52,6 +56,8 @@ export interface SearchOptions {
   enqueue?: string[];
   /** False: no plot and no export at the end. */
   export?: boolean;
+  /** `--max-failures N`: stop after N failed trials in a row. */
+  maxFailures?: number;
 }
 
 /** The CLI's bundled workload resolver, loaded by executor threads and GPU processes. */
@@ -113,6 +119,7 @@ export async function openStudyForSearch(storage: Storage, loaded: LoadedSpace, 
 }
 
 export async function runSearch(spaceFile: string, options: SearchOptions, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream } = { stdout: process.stdout, stderr: process.stderr }): Promise<SearchResult> {
+  checkStudyName(options.study);
   const loaded = loadSpaceFile(spaceFile);
   const { spec } = loaded;
   for (const c of spec.constraints ?? []) if (!parseConstraint(c)) throw new UserError(`${spaceFile}: malformed constraint "${c}"`);
@@ -125,19 +132,24 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   const { sampler, scheduler } = await strategiesFor(spec, options);
 
   const spaceDir = dirname(resolve(spaceFile));
-  await validateCliWorkload(spec.workload, spaceDir, loaded.space.names);
+  await validateCliWorkload(spec.workload, spaceDir, loaded.space.names, spec.objectives.map((o) => o.name));
   await checkBackendFlag(options.backend);
 
   const tracking = options.mlflow || process.env.MLFLOW_TRACKING_URI ? await import('@segtune/tracking') : undefined;
   const mlflowUri = tracking?.resolveTrackingUri(options.mlflow);
 
-  const storage = await openStorage(options.storage);
+  // Everything is checked before the storage is opened: bad input never leaves a database file
+  // or an empty study behind.
+  const enqueueFiles = readEnqueueFiles(options.enqueue ?? [], loaded.space);
+  // Bad executor flags (an unknown GPU, --heap-limit-mb 1) fail before the storage is opened.
+  const executor: Executor = await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
+  const storage = await openStorage(options.storage).catch(async (e: unknown) => {
+    await executor?.close().catch(() => undefined);
+    throw e;
+  });
   const progressOut = io.stderr;
-  let executor: Executor | undefined;
   const trackers: Tracker[] = [];
   try {
-    // Bad executor flags (an unknown GPU, --trials-per-gpu 0) fail before the study is created.
-    executor = await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
     const { record } = await openStudyForSearch(storage, loaded, options, { trials, timeoutMs });
     const limitTrials = options.trials ?? (options.resume ? record.limits?.trials : trials);
     if (options.resume) {
@@ -158,19 +170,14 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     const study = new Study({ storage, record, space: loaded.space, sampler, scheduler, trackers });
     if (sampler.onWarning === undefined) (sampler as { onWarning?: (m: string) => void }).onWarning = (m) => progress.message(`note: ${m}`);
     if (!options.resume) for (const cfg of spec.enqueue ?? []) await study.enqueue(cfg);
-    for (const file of options.enqueue ?? []) {
-      const params = readExportParams(file);
-      const problems = loaded.space.validate(params);
-      if (problems.length) throw new UserError(`--enqueue: ${file} does not fit the space: ${problems[0]}`);
-      await study.enqueue(params, { enqueued_from: file });
-    }
+    for (const { file, params } of enqueueFiles) await study.enqueue(params, { enqueued_from: file });
     if (!options.json) {
       progressOut.write(`segtune: study "${record.name}" in ${maskUrl(storage.description)}; sampler ${sampler.name}, scheduler ${scheduler.name}, ${workers} worker${workers === 1 ? '' : 's'}${limitTrials ? `, ${limitTrials} trials` : ''}${timeoutMs ? `, timeout ${options.timeout ?? spec.timeout}` : ''}\n`);
     }
     study.emit({ kind: 'study-started', study: record, spaceFile: loaded.file });
     if (!options.json) {
       for (const t of trackers) {
-        const url = await (t as { runUrl?: (ms?: number) => Promise<string | undefined> }).runUrl?.(5_000).catch(() => undefined);
+        const url = await (t as { runUrl?: (ms?: number) => Promise<string | undefined> }).runUrl?.(15_000).catch(() => undefined);
         progressOut.write(url ? `mlflow: ${url}\n` : `mlflow: ${maskUrl(mlflowUri ?? '')} is not answering yet; tracking events wait in the outbox\n`);
       }
     }
@@ -189,9 +196,10 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
         concurrency: executor.capacity,
         trialTimeoutMs,
         backend: options.backend,
-        artifactRoot: resolve('results', record.name),
+        artifactRoot: studyOutputDir(record.name),
         stopSignal: interrupts.stop,
         abortSignal: interrupts.abort,
+        maxConsecutiveFailures: options.maxFailures,
         onTrialFinished: (t) => progress.finished(t),
         onError: (e) => progress.message(`error: ${e.message}`),
       });
@@ -203,8 +211,8 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     study.emit({ kind: 'study-finished', study: record, best: bestTrials(record.objectives, all, study.constraints) });
     // Give MLflow a moment to take the rest; while it is down, what is left waits in the storage.
     for (const t of trackers) {
-      const down = (t as { stats?: () => { down: boolean } }).stats?.().down;
-      await t.flush?.(down ? 1_000 : 10_000).catch(() => undefined);
+      // The tracker itself waits only briefly when MLflow does not answer at all.
+      await t.flush?.(10_000).catch(() => undefined);
     }
     if (options.json) io.stdout.write(`${JSON.stringify(studyDocument(record, all), null, 2)}\n`);
     else io.stdout.write(`${summaryText(record, all, result.elapsedMs)}\n`);
@@ -212,7 +220,9 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
       const files = await writeStudyArtifacts(storage, record);
       if (!options.json) io.stdout.write(`${files.map((f) => `wrote ${f}`).join('\n')}\n`);
     }
-    return { record, exitCode: interrupts.count > 0 ? 130 : 0 };
+    const outcome = runOutcome(result.finished, result.stoppedBy, options.maxFailures);
+    if (outcome.message && interrupts.count === 0) io.stderr.write(`segtune: ${outcome.message}\n`);
+    return { record, exitCode: interrupts.count > 0 ? 130 : outcome.exitCode };
   } finally {
     await executor?.close().catch(() => undefined);
     for (const t of trackers) await t.close?.().catch(() => undefined);
@@ -225,7 +235,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
  * for several objectives) and, for several objectives, the Pareto plot as SVG and PNG.
  */
 export async function writeStudyArtifacts(storage: Storage, record: StudyRecord): Promise<string[]> {
-  const dir = resolve('results', record.name);
+  const dir = studyOutputDir(record.name);
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   if (record.objectives.length >= 2) {

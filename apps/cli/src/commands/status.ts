@@ -13,7 +13,7 @@ export interface StatusOptions {
 
 /** `segtune status`: every study in a storage, or one study's summary. */
 export async function runStatus(options: StatusOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const storage = await openStorage(options.storage, { readonly: false });
+  const storage = await openStorage(options.storage, { readonly: true });
   try {
     const studies = await storage.listStudies();
     if (options.study) {

@@ -10,6 +10,7 @@ import {
   StudyExistsError,
   UserError,
   runController,
+  studyOutputDir,
   type Executor,
   type StopReason,
   type Storage,
@@ -20,9 +21,11 @@ import {
   type TrialAttrs,
 } from '@segtune/core';
 import { didYouMean, loadSpaceFile, parseSpace, type LoadedSpace } from '@segtune/space';
-import { countRetries, maskUrl, openStorage, startStaleSweeper, type StaleRecovery } from '@segtune/storage';
+import { countRetries, maskUrl, openStorage, settleRunningTrials, startStaleSweeper, type StaleRecovery } from '@segtune/storage';
 import { parseDuration } from '../duration';
 import { checkBackendFlag, createCliExecutor, validateCliWorkload } from '../executor';
+import { checkStudyName } from '../check-study-name';
+import { runOutcome } from '../run-outcome';
 import { Progress } from '../progress';
 import { handleInterrupts } from '../interrupts';
 import { studyDocument, summaryText } from '../study-report';
@@ -45,6 +48,8 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** A running trial without a heartbeat for this long is failed as `stale`, ms (default 60 s). */
   graceMs?: number;
+  /** `--grace DURATION`: the same as `graceMs`, as the command line gives it. */
+  grace?: string;
   /** `--trials N`: overrides the study's trial limit. */
   trials?: number;
   /** `--timeout DURATION`: overrides the study's time limit, counted from this worker's start. */
@@ -64,6 +69,8 @@ export interface WorkerOptions {
   seed?: number;
   json?: boolean;
   quiet?: boolean;
+  /** `--max-failures N`: stop after N failed trials in a row. */
+  maxFailures?: number;
 }
 
 export interface WorkerDeps {
@@ -168,11 +175,13 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   const stderr = deps.stderr ?? process.stderr;
   if (!options.storage) throw new UserError('--storage: required; the shared storage every worker uses, e.g. postgresql://user@host/db');
   if (!options.study) throw new UserError('--study: required; the name of the study to join');
+  checkStudyName(options.study);
   checkInt('--workers', options.workers, 1);
   checkInt('--retry-failed', options.retryFailed, 0);
   checkInt('--trials', options.trials, 1);
-  const heartbeatMs = options.heartbeatMs ?? 5_000;
-  const graceMs = options.graceMs ?? 60_000;
+  const graceMs = options.graceMs ?? (options.grace ? parseDuration(options.grace, '--grace') : 60_000);
+  // A short grace needs heartbeats often enough to keep live trials from looking stale.
+  const heartbeatMs = options.heartbeatMs ?? Math.min(5_000, Math.floor(graceMs / 3));
   if (!(heartbeatMs > 0) || !(graceMs > heartbeatMs)) throw new UserError(`--grace: the grace period (${graceMs} ms) must be longer than the heartbeat period (${heartbeatMs} ms)`);
   const retryFailed = options.retryFailed ?? 0;
   const workers = options.workers ?? Math.max(1, cpus().length);
@@ -183,8 +192,14 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   const tracking = options.mlflow || process.env.MLFLOW_TRACKING_URI ? await import('@segtune/tracking') : undefined;
   const mlflowUri = tracking?.resolveTrackingUri(options.mlflow);
 
-  const storage = await openStorage(options.storage);
-  let executor: Executor | undefined;
+  // Bad executor flags fail before the storage is opened (and a study created from --space).
+  const executor: Executor = deps.createExecutor
+    ? await deps.createExecutor({ workers, gpus: options.gpus, trialTimeoutMs, backend: options.backend })
+    : await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
+  const storage = await openStorage(options.storage).catch(async (e: unknown) => {
+    await executor?.close().catch(() => undefined);
+    throw e;
+  });
   const trackers: Tracker[] = [];
   try {
     const { record, created, loaded: fromFlag } = await joinStudy(storage, options);
@@ -199,7 +214,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     // Relative paths in the workload (a user module) are relative to the space file.
     const spaceDir = dirname(resolve(options.space ?? spaceFile ?? '.'));
     const workload = loaded.spec.workload;
-    await validateCliWorkload(workload, spaceDir, loaded.space.names);
+    await validateCliWorkload(workload, spaceDir, loaded.space.names, record.objectives.map((o) => o.name));
     await checkBackendFlag(options.backend);
 
     const trialLimit = options.trials ?? record.limits?.trials;
@@ -221,9 +236,6 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
         `segtune worker ${study.worker}: study "${record.name}" in ${maskUrl(storage.description)}; sampler ${sampler.name}, scheduler ${scheduler.name}, ${workers} at once${trialLimit ? `, study limit ${trialLimit} trials` : ''}${retryFailed ? `, retry stale trials up to ${retryFailed}x` : ''}\n`,
       );
     }
-    executor = deps.createExecutor
-      ? await deps.createExecutor({ workers, gpus: options.gpus, trialTimeoutMs, backend: options.backend })
-      : await createCliExecutor({ kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs });
 
     let recovered = 0;
     let requeued = 0;
@@ -240,6 +252,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
 
     let started = 0;
     let finished = 0;
+    const finishedTrials: Trial[] = [];
     let stoppedBy: StopReason = 'trials';
     try {
       while (true) {
@@ -263,15 +276,17 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
           concurrency: executor.capacity,
           trialTimeoutMs,
           backend: options.backend,
-          artifactRoot: resolve('results', record.name),
+          artifactRoot: studyOutputDir(record.name),
           stopSignal,
           abortSignal,
           heartbeatMs,
+          maxConsecutiveFailures: options.maxFailures,
           onTrialFinished: (t) => progress.finished(t),
           onError: (e) => progress.message(`error: ${e.message}`),
         });
         started += result.started;
         finished += result.finished.length;
+        finishedTrials.push(...result.finished);
         if (result.stoppedBy !== 'trials') {
           stoppedBy = result.stoppedBy;
           break;
@@ -286,6 +301,8 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
           await sleep(Math.min(1_000, Math.max(50, graceMs / 4)), stopSignal);
           continue;
         }
+        // This may be the last worker: recover a dead worker's trial before leaving.
+        await settleRunningTrials(study, { graceMs, sweep: sweeper.sweep, signal: stopSignal });
         break;
       }
     } finally {
@@ -300,7 +317,9 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
       stdout.write(`worker ${study.worker}: ran ${finished} trial${finished === 1 ? '' : 's'}${recovered ? `, failed ${recovered} stale (${requeued} rerun)` : ''}; stopped by ${stoppedBy}\n`);
       stdout.write(`${summaryText(record, all, Date.now() - startedAt)}\n`);
     }
-    return { record, started, finished, recovered, requeued, stoppedBy, exitCode: interrupts.count > 0 ? 130 : 0 };
+    const outcome = runOutcome(finishedTrials, stoppedBy, options.maxFailures);
+    if (outcome.message && interrupts.count === 0) stderr.write(`segtune: ${outcome.message}\n`);
+    return { record, started, finished, recovered, requeued, stoppedBy, exitCode: interrupts.count > 0 ? 130 : outcome.exitCode };
   } finally {
     await executor?.close().catch(() => undefined);
     for (const t of trackers) {

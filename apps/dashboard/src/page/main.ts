@@ -13,7 +13,8 @@ interface StudyListItem {
   n_trials: number;
 }
 
-const token = new URLSearchParams(location.search).get('token') ?? undefined;
+// The token never reaches the page: the server exchanged it for an HttpOnly cookie, which
+// same-origin requests and event streams carry by themselves.
 
 const state = {
   studies: [] as StudyListItem[],
@@ -45,7 +46,7 @@ class HttpError extends Error {
 }
 
 async function api<T>(path: string): Promise<T> {
-  const res = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const res = await fetch(path, { credentials: 'same-origin' });
   const text = await res.text();
   let body: unknown;
   try {
@@ -397,7 +398,7 @@ function setLive(s: 'live' | 'connecting' | 'offline', version?: number): void {
 
 function listen(name: string): void {
   state.events?.close();
-  const url = `${studyPath(name)}/events${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+  const url = `${studyPath(name)}/events`;
   const es = new EventSource(url);
   state.events = es;
   setLive('connecting');
