@@ -7,10 +7,15 @@ Each job is one of
   {"id": ..., "mode": "optimize", "function": "branin", "sampler": "tpe", "trials": 100, "seed": 3}
       -> {"id": ..., "values": [[...objective values...] per trial], "seconds": wall time}
   {"id": ..., "mode": "overhead", "function": "hartmann6", "sampler": "tpe", "completed": 1000,
-   "repeats": 5, "seed": 0}
+   "repeats": 5, "seed": 0, "history": "random" | "grow" | "self"}
       -> {"id": ..., "ms": [milliseconds per suggestion, one per repeat]}
-Samplers: random, tpe (Optuna's defaults), tpe_multivariate, gp, nsga2. Results are written one
-JSON object per line as each job finishes, so a long run shows progress.
+     history "random" (default): `completed` random trials, each timed suggestion told as failed
+     so the history keeps its size; "grow": the same, but each timed suggestion is told complete
+     with its value (warm-started models see one more trial each time, as in a running study);
+     "self": the sampler itself runs `completed` trials first (CMA-ES learns only from its own).
+Samplers: random, tpe (Optuna's defaults: multivariate for one objective in Optuna 5), gp,
+cmaes, nsga2. Results are written one JSON object per line as each job finishes, so a long run
+shows progress.
 """
 
 from __future__ import annotations
@@ -37,10 +42,10 @@ def make_sampler(kind: str, seed: int):
         return s.RandomSampler(seed=seed)
     if kind == "tpe":
         return s.TPESampler(seed=seed)
-    if kind == "tpe_multivariate":
-        return s.TPESampler(seed=seed, multivariate=True)
     if kind == "gp":
         return s.GPSampler(seed=seed)
+    if kind == "cmaes":
+        return s.CmaEsSampler(seed=seed)
     if kind == "nsga2":
         return s.NSGAIISampler(seed=seed)
     raise ValueError(f"unknown sampler {kind}")
@@ -78,12 +83,16 @@ def overhead(job: dict) -> dict:
     fn = get_benchmark(job["function"])
     rng = np.random.default_rng(job["seed"])
     dists = distributions(fn)
-    trials = []
-    for _ in range(job["completed"]):
-        params = {n: float(rng.uniform(s[1], s[2])) for n, s in fn.params.items()}
-        trials.append(optuna.trial.create_trial(params=params, distributions=dists, value=fn.evaluate(params)[0]))
+    mode = job.get("history", "random")
     study = optuna.create_study(sampler=make_sampler(job["sampler"], job["seed"]))
-    study.add_trials(trials)
+    if mode == "self":
+        study.optimize(lambda t: fn.evaluate(fn.suggest(t))[0], n_trials=job["completed"])
+    else:
+        trials = []
+        for _ in range(job["completed"]):
+            params = {n: float(rng.uniform(s[1], s[2])) for n, s in fn.params.items()}
+            trials.append(optuna.trial.create_trial(params=params, distributions=dists, value=fn.evaluate(params)[0]))
+        study.add_trials(trials)
     ms = []
     for r in range(-2, job["repeats"]):
         t0 = time.perf_counter()
@@ -91,8 +100,11 @@ def overhead(job: dict) -> dict:
         params = fn.suggest(trial)
         if r >= 0:  # two untimed warm-up calls, as on our side
             ms.append((time.perf_counter() - t0) * 1000)
-        # Told as failed so the history keeps its size (failed trials are not evidence to Optuna).
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        if mode == "random":
+            # Told as failed so the history keeps its size (failed trials are not evidence to Optuna).
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        else:
+            study.tell(trial, fn.evaluate(params)[0])
     return {"id": job["id"], "ms": ms}
 
 

@@ -1,6 +1,8 @@
 import { Rng, type Constraint, type Objective, type Sampler, type Trial } from '@segtune/core';
 import type { Params, Space } from '@segtune/space';
 
+type Evaluation = number[] | { values: number[]; metrics?: Record<string, number> };
+
 /** One finished evaluation of a driven loop. */
 export interface DriveResult {
   trials: Trial[];
@@ -17,7 +19,7 @@ export async function driveSampler(
   sampler: Sampler,
   space: Space,
   objectives: readonly Objective[],
-  evaluate: (params: Params) => number[] | { values: number[]; metrics?: Record<string, number> },
+  evaluate: (params: Params) => Evaluation | Promise<Evaluation>,
   trials: number,
   seed: number,
   constraints: readonly Constraint[] = [],
@@ -28,7 +30,7 @@ export async function driveSampler(
     const t0 = performance.now();
     const params = await sampler.suggest({ space, objectives, constraints, history, running: [], rng: Rng.derive(seed, 'trial', n), trialNumber: n, seed });
     suggestSeconds += (performance.now() - t0) / 1000;
-    const out = evaluate(params);
+    const out = await evaluate(params);
     const values = Array.isArray(out) ? out : out.values;
     const metrics = Array.isArray(out) ? undefined : out.metrics;
     history.push(fakeTrial(n, params, values, objectives, metrics));

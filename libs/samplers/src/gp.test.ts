@@ -127,4 +127,54 @@ describe('GP numerics', () => {
     // No jump where the two formulas meet (the slope there is about 3.3).
     expect(Math.abs(logH(-3.0001) - logH(-2.9999))).toBeLessThan(1e-3);
   });
+
+  it('extends a GP by new rows exactly as refitting with the same hyperparameters would', () => {
+    const rng = new Rng(5);
+    const X = Array.from({ length: 30 }, () => Float64Array.from({ length: 3 }, () => rng.random()));
+    const y = X.map((x) => Math.sin(4 * x[0]) + x[1] - x[2] * x[2]);
+    const gp = GaussianProcess.fit(X.slice(0, 20), y.slice(0, 20), rng, { restarts: 0, maxIter: 30 });
+    const extended = gp.extend(X, y);
+    const direct = GaussianProcess.condition(X, y, gp.theta);
+    for (const x of [X[3], X[25], Float64Array.of(0.1, 0.9, 0.4)]) {
+      const a = extended.predict(x);
+      const b = direct.predict(x);
+      expect(a.mu).toBeCloseTo(b.mu, 8);
+      expect(a.sigma).toBeCloseTo(b.sigma, 8);
+    }
+  });
+
+  it('has analytic gradients of the posterior mean and deviation that match finite differences', () => {
+    const rng = new Rng(2);
+    const X = Array.from({ length: 25 }, () => Float64Array.from({ length: 3 }, () => rng.random()));
+    const gp = GaussianProcess.fit(X, X.map((x) => Math.cos(3 * x[0]) * x[1] + x[2]), rng, { restarts: 0, maxIter: 30 });
+    for (const x of [Float64Array.of(0.3, 0.6, 0.2), Float64Array.of(0.9, 0.1, 0.5)]) {
+      const p = gp.predictWithGradient(x);
+      for (let f = 0; f < 3; f++) {
+        const h = 1e-6;
+        const xp = Float64Array.from(x);
+        const xm = Float64Array.from(x);
+        xp[f] += h;
+        xm[f] -= h;
+        const a = gp.predict(xp);
+        const b = gp.predict(xm);
+        expect(p.dmu[f]).toBeCloseTo((a.mu - b.mu) / (2 * h), 4);
+        expect(p.dsigma[f]).toBeCloseTo((a.sigma - b.sigma) / (2 * h), 4);
+      }
+    }
+  });
+
+  it('warm-starts from the previous history\'s fit and stays close to a cold fit of the same history', async () => {
+    const space = new Space([
+      { name: 'x', type: 'float', low: 0, high: 1 },
+      { name: 'y', type: 'float', low: 0, high: 1 },
+    ]);
+    const f = (p: Params) => [Math.sin(6 * (p.x as number)) + ((p.y as number) - 0.3) ** 2];
+    const warm = new GpSampler({ ...fast, nStartupTrials: 5 });
+    const { trials } = await driveSampler(warm, space, MIN, f, 25, 7);
+    // A cold sampler on the same history suggests (nearly) the same point.
+    const ctx = { space, objectives: MIN, constraints: [], history: trials, running: [], rng: new Rng(9), trialNumber: 25, seed: 7 };
+    const a = warm.suggest(ctx);
+    const b = new GpSampler({ ...fast, nStartupTrials: 5 }).suggest({ ...ctx, rng: new Rng(9) });
+    expect(Math.hypot((a.x as number) - (b.x as number), (a.y as number) - (b.y as number))).toBeLessThan(0.05);
+  });
 });

@@ -44,21 +44,58 @@ export function encodeTrial(space: Space, trial: Trial): number[] | null {
  */
 export function observe(ctx: SamplerContext, running: boolean): Observation[] {
   const out: Observation[] = [];
-  const first = ctx.objectives[0];
   for (const trial of ctx.history) {
+    const x = observeFinished(ctx, trial);
+    if (x) out.push(x);
+  }
+  if (running) {
+    for (const trial of ctx.running) {
+      const point = encodeTrial(ctx.space, trial);
+      if (point) out.push({ trial, point, kind: 'running', violation: 0 });
+    }
+  }
+  return out;
+}
+
+interface CachedObservation {
+  ctx: Pick<SamplerContext, 'space' | 'objectives' | 'constraints'>;
+  state: Trial['state'];
+  values: Trial['values'];
+  metrics: Trial['metrics'];
+  intermediate: Trial['intermediate'];
+  obs: Observation | undefined;
+}
+
+// A finished trial's observation is a pure function of the trial, the space, the objectives and
+// the constraints, so it is kept per trial object and reused while those are the same objects:
+// a study hands the same finished trials to every suggestion, and rebuilding thousands of them
+// each time was a large share of a TPE suggestion.
+const observed = new WeakMap<Trial, CachedObservation>();
+
+function observeFinished(ctx: SamplerContext, trial: Trial): Observation | undefined {
+  const c = observed.get(trial);
+  if (c && c.ctx.space === ctx.space && c.ctx.objectives === ctx.objectives && c.ctx.constraints === ctx.constraints && c.state === trial.state && c.values === trial.values && c.metrics === trial.metrics && c.intermediate === trial.intermediate) return c.obs;
+  const obs = observeUncached(ctx, trial);
+  observed.set(trial, { ctx: { space: ctx.space, objectives: ctx.objectives, constraints: ctx.constraints }, state: trial.state, values: trial.values, metrics: trial.metrics, intermediate: trial.intermediate, obs });
+  return obs;
+}
+
+function observeUncached(ctx: SamplerContext, trial: Trial): Observation | undefined {
+  const first = ctx.objectives[0];
+  {
     const point = encodeTrial(ctx.space, trial);
-    if (!point) continue;
+    if (!point) return undefined;
     if (trial.state === 'failed') {
-      if (trial.attrs?.reason === 'oom') out.push({ trial, point, kind: 'infeasible', violation: Infinity });
-      continue;
+      if (trial.attrs?.reason === 'oom') return { trial, point, kind: 'infeasible', violation: Infinity };
+      return undefined;
     }
     if (trial.state === 'complete') {
-      if (!trial.values || trial.values.length !== ctx.objectives.length || !trial.values.every(Number.isFinite)) continue;
+      if (!trial.values || trial.values.length !== ctx.objectives.length || !trial.values.every(Number.isFinite)) return undefined;
       const losses = toLosses(ctx.objectives, trial.values);
       if (ctx.constraints.length && !isFeasible(ctx.constraints, trial)) {
-        out.push({ trial, point, kind: 'infeasible', losses, violation: Math.max(totalViolation(ctx.constraints, trial.metrics), Number.MIN_VALUE) });
-      } else out.push({ trial, point, kind: 'complete', losses, violation: 0 });
-      continue;
+        return { trial, point, kind: 'infeasible', losses, violation: Math.max(totalViolation(ctx.constraints, trial.metrics), Number.MIN_VALUE) };
+      }
+      return { trial, point, kind: 'complete', losses, violation: 0 };
     }
     if (trial.state === 'pruned') {
       let step: number | undefined;
@@ -72,16 +109,10 @@ export function observe(ctx: SamplerContext, running: boolean): Observation[] {
           loss = first.direction === 'maximize' ? -v : v;
         }
       }
-      out.push({ trial, point, kind: 'pruned', violation: 0, prunedStep: step, prunedLoss: loss });
+      return { trial, point, kind: 'pruned', violation: 0, prunedStep: step, prunedLoss: loss };
     }
+    return undefined;
   }
-  if (running) {
-    for (const trial of ctx.running) {
-      const point = encodeTrial(ctx.space, trial);
-      if (point) out.push({ trial, point, kind: 'running', violation: 0 });
-    }
-  }
-  return out;
 }
 
 /** Stable key of a configuration, for duplicate checks. */

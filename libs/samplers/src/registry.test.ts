@@ -16,7 +16,7 @@ function error(spec: Record<string, unknown>): string {
 
 describe('sampler registry', () => {
   it('names every sampler', () => {
-    expect(Object.keys(SAMPLERS).sort()).toEqual(['gp', 'motpe', 'nsga2', 'qmc', 'random', 'sobol', 'tpe']);
+    expect(Object.keys(SAMPLERS).sort()).toEqual(['cmaes', 'gp', 'motpe', 'nsga2', 'qmc', 'random', 'sobol', 'tpe']);
     for (const kind of Object.keys(SAMPLERS)) expect(createSampler(kind).suggest).toBeTypeOf('function');
   });
 

@@ -6,6 +6,7 @@ import { TPE_DEFAULTS, TpeSampler } from './tpe';
 import { GpSampler } from './gp';
 import { NSGA2_DEFAULTS, Nsga2Sampler, type Crossover } from './nsga2';
 import { booleanOption, enumOption, numberOption } from './options';
+import { CMAES_DEFAULTS, CmaEsSampler } from './cmaes';
 
 type SamplerEntry = {
   /** Builds the sampler; throws UserError for options out of range. */
@@ -56,6 +57,20 @@ export const SAMPLERS: Record<string, SamplerEntry> = {
       });
     },
     description: 'Gaussian-process BO (Matérn-5/2 ARD, log EI); several objectives by ParEGO',
+  },
+  cmaes: {
+    create: (o) => {
+      rejectUnknownOptions('cmaes', o, ['sigma0', 'popsize', 'restart_strategy', 'inc_popsize', 'with_margin', 'n_startup_trials']);
+      return new CmaEsSampler({
+        sigma0: numberOption('cmaes', o, 'sigma0', CMAES_DEFAULTS.sigma0, { min: 0, max: 1, exclusiveMin: true }),
+        popsize: o.popsize === undefined ? undefined : numberOption('cmaes', o, 'popsize', 0, { min: 2, integer: true }),
+        restartStrategy: enumOption<'ipop' | 'none'>('cmaes', o, 'restart_strategy', CMAES_DEFAULTS.restartStrategy, ['ipop', 'none']),
+        incPopsize: numberOption('cmaes', o, 'inc_popsize', CMAES_DEFAULTS.incPopsize, { min: 1, exclusiveMin: true }),
+        withMargin: booleanOption('cmaes', o, 'with_margin', CMAES_DEFAULTS.withMargin),
+        nStartupTrials: numberOption('cmaes', o, 'n_startup_trials', CMAES_DEFAULTS.nStartupTrials, { min: 0, integer: true }),
+      });
+    },
+    description: 'CMA-ES with margin for integer params and IPOP restarts (one objective; categorical and conditional params sampled at random)',
   },
   nsga2: {
     create: (o) => {

@@ -143,18 +143,23 @@ export class TpeSampler implements Sampler {
   ): number[] {
     const o = ctx.objectives.length > 1 ? this.moOptions : this.options;
     const has = (x: Observation) => dims.every((i) => !Number.isNaN(x.point[i]));
-    const rows = (xs: Observation[]) => xs.map((x) => dims.map((i) => x.point[i]));
+    const columns = (xs: Observation[]) =>
+      dims.map((i) => {
+        const c = new Float64Array(xs.length);
+        for (let j = 0; j < xs.length; j++) c[j] = xs[j].point[i];
+        return c;
+      });
     const bIdx = below.map((x, i) => i).filter((i) => has(below[i]));
     const aObs = above.filter(has);
     const infos = dims.map((i) => allInfos[i]);
     const popt = { priorWeight: o.priorWeight, bandwidth: o.bandwidth, magicClip: o.magicClip, bandwidthFactor: o.bandwidthFactor };
     const l = new ParzenEstimator(
       infos,
-      rows(bIdx.map((i) => below[i])),
+      columns(bIdx.map((i) => below[i])),
       bIdx.map((i) => belowWeights[i]),
       popt,
     );
-    const g = new ParzenEstimator(infos, rows(aObs), recencyWeights(aObs.length), popt);
+    const g = new ParzenEstimator(infos, columns(aObs), recencyWeights(aObs.length), popt);
     const checkRepeats = wholeSpace && runningKeys.size > 0;
     let first: number[] | undefined;
     for (let round = 0; round < (checkRepeats ? 4 : 1); round++) {
@@ -247,8 +252,8 @@ export function splitObservations(
   below.push(...infSorted.slice(0, ni));
   above.push(...infSorted.slice(ni));
 
-  below.sort((a, b) => a.trial.number - b.trial.number);
-  above.sort((a, b) => a.trial.number - b.trial.number);
+  sortByNumber(below);
+  sortByNumber(above);
 
   let belowWeights: number[];
   if (nObjectives === 1) belowWeights = recencyWeights(below.length);
@@ -265,6 +270,16 @@ export function splitObservations(
     belowWeights = below.map((x) => w.get(x) ?? EPS);
   }
   return { below, above, belowWeights };
+}
+
+/** Sorts observations by trial number in place, skipping the sort when they already are (the common case). */
+function sortByNumber(xs: Observation[]): void {
+  for (let i = 1; i < xs.length; i++) {
+    if (xs[i - 1].trial.number > xs[i].trial.number) {
+      xs.sort((a, b) => a.trial.number - b.trial.number);
+      return;
+    }
+  }
 }
 
 /** Indices of the `k` best loss vectors: whole non-dominated fronts, the last one cut by greedy hypervolume. */
