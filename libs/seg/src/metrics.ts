@@ -6,7 +6,11 @@
 export class ConfusionMatrix {
   readonly counts: Float64Array;
 
-  constructor(readonly numClasses: number) {
+  /** `ignoreIndex`: true labels with this value (unlabelled pixels) are not counted. */
+  constructor(
+    readonly numClasses: number,
+    readonly ignoreIndex?: number,
+  ) {
     this.counts = new Float64Array(numClasses * numClasses);
   }
 
@@ -14,7 +18,12 @@ export class ConfusionMatrix {
   add(truth: ArrayLike<number>, pred: ArrayLike<number>): this {
     if (truth.length !== pred.length) throw new Error(`confusion matrix: ${truth.length} true labels but ${pred.length} predictions`);
     const k = this.numClasses;
-    for (let i = 0; i < truth.length; i++) this.counts[truth[i] * k + pred[i]]++;
+    for (let i = 0; i < truth.length; i++) {
+      const t = truth[i];
+      if (t === this.ignoreIndex) continue;
+      if (!(t >= 0 && t < k)) throw new Error(`confusion matrix: true label ${t} is outside 0..${k - 1} and not the ignore index`);
+      this.counts[t * k + pred[i]]++;
+    }
     return this;
   }
 

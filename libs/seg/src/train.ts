@@ -7,6 +7,9 @@ import { SegOptimizer, type OptimizerConfig } from './optimizer';
 import { learningRate, checkSchedule, type ScheduleConfig } from './lr-schedule';
 import { ConfusionMatrix, segMetrics, type SegMetrics } from './metrics';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { DEFAULT_LOSS, checkLoss, segLoss, type LossConfig } from './losses';
+import { classWeights, type ClassWeighting } from './class-weights';
+import { predictProbabilities, type TtaMode } from './tta';
 
 export interface TrainConfig {
   model: UNetConfig;
@@ -20,6 +23,10 @@ export interface TrainConfig {
   augment: AugmentPolicy;
   /** Seeds weight initialisation, data order and augmentation. */
   seed: number;
+  /** The loss (default cross-entropy); class weights come from the training split. */
+  loss?: Omit<LossConfig, 'classWeights' | 'ignoreIndex'> & { weighting?: ClassWeighting };
+  /** Flip averaging when evaluating (default none). */
+  tta?: TtaMode;
 }
 
 export interface EpochResult extends SegMetrics {
@@ -63,24 +70,16 @@ function fillBatch(ds: SegDataset, split: SegSplit, idx: number[], policy: Augme
   }
 }
 
-/** Pixel-mean softmax cross-entropy of logits [B,H,W,K] against class indices [B,H,W]. */
-export function segLoss(logits: tf.Tensor, labels: tf.Tensor, numClasses: number): tf.Scalar {
-  return tf.tidy(() => {
-    const onehot = tf.oneHot(tf.cast(labels, 'int32'), numClasses);
-    return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
-  });
-}
-
-/** Confusion matrix of a model's argmax predictions on a split, in batches. */
-export async function evaluate(model: tf.LayersModel, ds: SegDataset, split: SegSplit, batchSize = 16): Promise<ConfusionMatrix> {
-  const cm = new ConfusionMatrix(ds.numClasses);
+/** Confusion matrix of a model's argmax predictions on a split, in batches, with optional flip averaging. */
+export async function evaluate(model: tf.LayersModel, ds: SegDataset, split: SegSplit, batchSize = 16, tta: TtaMode = 'none'): Promise<ConfusionMatrix> {
+  const cm = new ConfusionMatrix(ds.numClasses, ds.ignoreIndex);
   const hw = ds.height * ds.width;
   const px = hw * ds.channels;
   for (let s = 0; s < split.count; s += batchSize) {
     const n = Math.min(batchSize, split.count - s);
     const pred = tf.tidy(() => {
       const x = tf.tensor4d(split.images.subarray(s * px, (s + n) * px), [n, ds.height, ds.width, ds.channels]);
-      return tf.argMax(model.predict(x) as tf.Tensor, -1);
+      return tf.argMax(tta === 'none' ? (model.predict(x) as tf.Tensor) : predictProbabilities(model, x, tta), -1);
     });
     const p = await pred.data();
     pred.dispose();
@@ -106,7 +105,10 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const opt = new SegOptimizer(trainable, cfg.optimizer);
   const allVars = [...model.weights.map((w) => w.read() as tf.Variable), ...opt.stateVariables()];
-  const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed });
+  const weights = classWeights(cfg.loss?.weighting ?? 'none', ds.train, ds.height * ds.width, ds.numClasses, ds.ignoreIndex);
+  const loss: LossConfig = { ...DEFAULT_LOSS, ...cfg.loss, classWeights: weights, ignoreIndex: ds.ignoreIndex };
+  checkLoss(loss, ds.numClasses);
+  const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed, loss });
   try {
     let startEpoch = 0;
     if (hooks.checkpointDir) {
@@ -136,7 +138,7 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
         const lossT = tf.tidy(() => {
           const x = tf.tensor4d(xBuf, [bs, ds.height, ds.width, ds.channels]);
           const y = tf.tensor3d(yBuf, [bs, ds.height, ds.width], 'int32');
-          const { value, grads } = tf.variableGrads(() => segLoss(model.apply(x, { training: true }) as tf.Tensor, y, ds.numClasses), trainable);
+          const { value, grads } = tf.variableGrads(() => segLoss(model.apply(x, { training: true }) as tf.Tensor, y, ds.numClasses, loss), trainable);
           opt.step(
             trainable.map((v) => grads[v.name]),
             lr,
@@ -147,7 +149,7 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
         lossT.dispose();
       }
       checkAborted(hooks.signal);
-      const cm = await evaluate(model, ds, ds.val);
+      const cm = await evaluate(model, ds, ds.val, 16, cfg.tta);
       final = { epoch: epoch + 1, loss: lossSum / batches, ...segMetrics(cm) };
       final.diverged = !Number.isFinite(final.loss);
       if (hooks.checkpointDir) await saveCheckpoint(hooks.checkpointDir, allVars, { epoch: epoch + 1, step: opt.stepCount, key });
@@ -157,7 +159,7 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
     }
     if (!final) {
       // Resumed at or past the target: evaluate the restored model.
-      final = { epoch: startEpoch, loss: NaN, ...segMetrics(await evaluate(model, ds, ds.val)) };
+      final = { epoch: startEpoch, loss: NaN, ...segMetrics(await evaluate(model, ds, ds.val, 16, cfg.tta)) };
     }
     opt.dispose();
     return { model, final, resumedFrom: startEpoch };

@@ -4,6 +4,7 @@ import { UserError, type Workload, type WorkloadContext } from '@segtune/core';
 import type { Params, WorkloadSpec } from '@segtune/space';
 import type { SegDataset } from './dataset';
 import { syntheticShapes } from './synthetic-shapes';
+import { syntheticStructures } from './synthetic-structures';
 import { folderDataset } from './folder-dataset';
 import { trialSettings } from './config';
 import { checkUNetConfig, unetStats, type UNetConfig } from './unet';
@@ -16,7 +17,7 @@ import { initBackend, type BackendInfo } from './backend';
 export interface SegWorkloadSpec {
   kind: 'segmentation';
   dataset?: {
-    kind?: 'synthetic-shapes' | 'folder';
+    kind?: 'synthetic-shapes' | 'synthetic-structures' | 'folder';
     image_size?: number;
     train_size?: number;
     val_size?: number;
@@ -26,6 +27,8 @@ export interface SegWorkloadSpec {
     num_classes?: number;
     class_names?: string[];
     val_fraction?: number;
+    /** Mask value of unlabelled pixels (folder datasets; Pascal VOC uses 255). */
+    ignore_index?: number;
   };
   /** tfjs backend: auto (default), tensorflow-gpu, tensorflow, wasm or cpu; `--backend` (ctx.device.backend) wins. */
   backend?: string;
@@ -38,7 +41,8 @@ export interface SegWorkloadSpec {
 }
 
 const SPEC_KEYS = ['kind', 'dataset', 'backend', 'threads', 'latency_runs', 'epochs'];
-const DATASET_KEYS = ['kind', 'image_size', 'train_size', 'val_size', 'seed', 'noise', 'path', 'num_classes', 'class_names', 'val_fraction'];
+const DATASET_KEYS = ['kind', 'image_size', 'train_size', 'val_size', 'seed', 'noise', 'path', 'num_classes', 'class_names', 'val_fraction', 'ignore_index'];
+const DATASET_KINDS = ['synthetic-shapes', 'synthetic-structures', 'folder'];
 
 /** Validates a space file's segmentation block; one-line UserErrors naming the key. */
 export function parseSegSpec(raw: WorkloadSpec | Record<string, unknown>): SegWorkloadSpec {
@@ -49,10 +53,13 @@ export function parseSegSpec(raw: WorkloadSpec | Record<string, unknown>): SegWo
   if (typeof ds !== 'object' || Array.isArray(ds)) throw new UserError('workload.dataset must be a mapping (kind: synthetic-shapes | folder, ...)');
   for (const k of Object.keys(ds)) if (!DATASET_KEYS.includes(k)) throw new UserError(`workload.dataset.${k} is not a dataset option; allowed: ${DATASET_KEYS.join(', ')}`);
   const kind = ds.kind ?? 'synthetic-shapes';
-  if (kind !== 'synthetic-shapes' && kind !== 'folder') throw new UserError(`workload.dataset.kind "${String(kind)}" is unknown; allowed: synthetic-shapes, folder`);
+  if (!DATASET_KINDS.includes(kind as string)) throw new UserError(`workload.dataset.kind "${String(kind)}" is unknown; allowed: ${DATASET_KINDS.join(', ')}`);
   if (kind === 'folder' && typeof ds.path !== 'string') throw new UserError('workload.dataset.path is required for a folder dataset (a folder with images/ and masks/)');
-  for (const k of ['image_size', 'train_size', 'val_size', 'seed', 'num_classes', 'val_fraction', 'noise'] as const) {
+  for (const k of ['image_size', 'train_size', 'val_size', 'seed', 'num_classes', 'val_fraction', 'noise', 'ignore_index'] as const) {
     if (ds[k] !== undefined && typeof ds[k] !== 'number') throw new UserError(`workload.dataset.${k} must be a number, got ${JSON.stringify(ds[k])}`);
+  }
+  if (ds.ignore_index !== undefined && !(Number.isInteger(ds.ignore_index) && (ds.ignore_index as number) >= 0 && (ds.ignore_index as number) <= 255)) {
+    throw new UserError(`workload.dataset.ignore_index must be an integer in 0..255 (a mask value), got ${JSON.stringify(ds.ignore_index)}`);
   }
   for (const k of ['threads', 'latency_runs', 'epochs'] as const) {
     if (spec[k] !== undefined && (typeof spec[k] !== 'number' || !Number.isInteger(spec[k]) || (spec[k] as number) < 1)) {
@@ -74,8 +81,10 @@ export function loadDataset(spec: SegWorkloadSpec, spaceDir = process.cwd()): Se
   if (!ds) {
     ds =
       d.kind === 'folder'
-        ? folderDataset({ path: path!, numClasses: d.num_classes, classNames: d.class_names, imageSize: d.image_size, valFraction: d.val_fraction, seed: d.seed })
-        : syntheticShapes({ imageSize: d.image_size ?? 64, trainSize: d.train_size, valSize: d.val_size, seed: d.seed, noise: d.noise });
+        ? folderDataset({ path: path!, numClasses: d.num_classes, classNames: d.class_names, imageSize: d.image_size, valFraction: d.val_fraction, seed: d.seed, ignoreIndex: d.ignore_index })
+        : d.kind === 'synthetic-structures'
+          ? syntheticStructures({ imageSize: d.image_size ?? 32, trainSize: d.train_size, valSize: d.val_size, seed: d.seed, noise: d.noise })
+          : syntheticShapes({ imageSize: d.image_size ?? 64, trainSize: d.train_size, valSize: d.val_size, seed: d.seed, noise: d.noise });
     datasets.set(key, ds);
   }
   return ds;
@@ -97,8 +106,8 @@ export function modelConfig(params: Params, shape: { height: number; width: numb
 export function estimateMemoryBytes(params: Params, spec: WorkloadSpec | SegWorkloadSpec): number {
   const s = parseSegSpec(spec as Record<string, unknown>);
   const d = s.dataset ?? {};
-  const side = d.image_size ?? (d.kind === 'folder' ? 256 : 64);
-  const numClasses = d.num_classes ?? (d.kind === 'folder' ? 21 : 5);
+  const side = d.image_size ?? (d.kind === 'folder' ? 256 : d.kind === 'synthetic-structures' ? 32 : 64);
+  const numClasses = d.num_classes ?? (d.kind === 'folder' ? 21 : d.kind === 'synthetic-structures' ? 4 : 5);
   const settings = trialSettings(params);
   return estimateTrainingMemory({ ...settings.model, height: side, widthPx: side, channels: 3, numClasses }, settings.batchSize);
 }
@@ -145,7 +154,7 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
       // Latency depends on the architecture, not the weights: measure it once before training
       // so every report (and a multi-objective scheduler) can carry it.
       beforeTraining: async (m) => {
-        latencyMs = (await measureLatency(m, [ds.height, ds.width, ds.channels], { runs: o.spec.latency_runs })).medianMs;
+        latencyMs = (await measureLatency(m, [ds.height, ds.width, ds.channels], { runs: o.spec.latency_runs, tta: settings.tta })).medianMs;
       },
       onEpoch: (r) => o.onEpoch?.(r, latencyMs),
     },
