@@ -5,6 +5,7 @@ import { runStatus } from './commands/status';
 import { runPareto } from './commands/pareto';
 import { runExport } from './commands/export';
 import { runWorker } from './commands/worker';
+import { runPlan } from './commands/plan';
 import { VERSION } from './version';
 
 const positiveInt = (flag: string) => (v: string) => {
@@ -13,6 +14,11 @@ const positiveInt = (flag: string) => (v: string) => {
 };
 const nonNegativeInt = (flag: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${flag} expects a non-negative integer, got "${v}"`);
+  return Number(v);
+};
+
+const positiveNumber = (flag: string) => (v: string) => {
+  if (!/^\d*\.?\d+$/.test(v) || !(Number(v) > 0)) throw new InvalidArgumentError(`${flag} expects a positive number, got "${v}"`);
   return Number(v);
 };
 
@@ -115,6 +121,23 @@ export function buildProgram(): Command {
     .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…')
     .action(async (opts) => {
       process.exitCode = await runExport(opts);
+    });
+
+  program
+    .command('plan')
+    .description('read a folder dataset and write a search space drawn from its fingerprint, the memory and the time given')
+    .requiredOption('--data <dir>', 'the dataset: images/ and masks/ (the folder loader\'s layout)')
+    .requiredOption('--out <file>', 'the space file to write (YAML)')
+    .option('--memory-mb <n>', 'memory of one GPU, or of the host without GPUs (default: nvidia-smi, else the host)', positiveInt('--memory-mb'))
+    .option('--hours <h>', 'wall-clock hours the search may take (default 1)', positiveNumber('--hours'))
+    .option('--num-classes <n>', 'classes, background included (default: the largest mask index + 1)', positiveInt('--num-classes'))
+    .option('--ignore-index <n>', 'mask value of unlabelled pixels, e.g. 255 (Pascal VOC)', nonNegativeInt('--ignore-index'))
+    .option('--workers <n>', 'trials at once (default: GPUs, else cores)', positiveInt('--workers'))
+    .option('--backend <name>', 'tfjs backend to time training on: tensorflow-gpu, tensorflow, wasm, cpu')
+    .option('--name <name>', 'study name in the space (default planned)')
+    .option('--json', 'print the fingerprint and choices as JSON')
+    .action(async (opts) => {
+      process.exitCode = await runPlan(opts);
     });
 
   program

@@ -21,16 +21,16 @@ export interface FolderDatasetOptions {
   ignoreIndex?: number;
 }
 
-const IMAGE_EXTS = new Set(['.png', '.jpg', '.jpeg']);
+export const IMAGE_EXTS = new Set(['.png', '.jpg', '.jpeg']);
 
-interface Decoded {
+export interface Decoded {
   width: number;
   height: number;
   rgba: Uint8Array;
   palette?: number[][];
 }
 
-function decodeImage(file: string): Decoded {
+export function decodeImage(file: string): Decoded {
   const buf = readFileSync(file);
   const ext = extname(file).toLowerCase();
   try {
@@ -49,7 +49,7 @@ function decodeImage(file: string): Decoded {
  * Class indices of a mask PNG: the palette index for indexed (Pascal VOC style) PNGs, the grey
  * value for greyscale ones, the red channel for RGB ones whose channels are equal.
  */
-function maskIndices(file: string, d: Decoded): Uint8Array {
+export function maskIndices(file: string, d: Decoded): Uint8Array {
   const n = d.width * d.height;
   const out = new Uint8Array(n);
   if (d.palette) {

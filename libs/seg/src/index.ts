@@ -19,3 +19,7 @@ export { ConfusionMatrix, segMetrics, type SegMetrics } from './metrics';
 export { measureLatency, coefficientOfVariation, estimateTrainingMemory, type LatencyOptions, type LatencyResult } from './cost';
 export { saveModel, loadModel, fileSystemHandler } from './export';
 export { initBackend, BACKEND_NAMES, type BackendInfo, type BackendName } from './backend';
+export { datasetFingerprint, type DatasetFingerprint, type FingerprintOptions } from './fingerprint';
+export { planSearchSpace, type PlanInput, type PlanChoice, type SearchPlan } from './plan-space';
+export { measureTrainingSpeed, type TrainingSpeed } from './training-speed';
+export { writeFolderDataset } from './folder-writer';

@@ -57,6 +57,11 @@ export class ConfusionMatrix {
     return nanMean(this.perClassIoU());
   }
 
+  /** Mean IoU over classes 1..K-1 (background left out): what moves on imbalanced data. */
+  foregroundMiou(): number {
+    return nanMean(this.perClassIoU().slice(1));
+  }
+
   dice(): number {
     return nanMean(this.perClassDice());
   }
@@ -77,11 +82,12 @@ function nanMean(xs: number[]): number {
 
 export interface SegMetrics {
   miou: number;
+  miou_foreground: number;
   pixel_accuracy: number;
   dice: number;
   per_class_iou: number[];
 }
 
 export function segMetrics(cm: ConfusionMatrix): SegMetrics {
-  return { miou: cm.miou(), pixel_accuracy: cm.pixelAccuracy(), dice: cm.dice(), per_class_iou: cm.perClassIoU() };
+  return { miou: cm.miou(), miou_foreground: cm.foregroundMiou(), pixel_accuracy: cm.pixelAccuracy(), dice: cm.dice(), per_class_iou: cm.perClassIoU() };
 }

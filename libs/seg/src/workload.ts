@@ -114,6 +114,7 @@ export function estimateMemoryBytes(params: Params, spec: WorkloadSpec | SegWork
 
 export interface FinalMetrics {
   miou: number;
+  miou_foreground: number;
   latency_ms: number;
   pixel_accuracy: number;
   dice: number;
@@ -161,6 +162,7 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
   );
   const metrics: FinalMetrics = {
     miou: final.miou,
+    miou_foreground: final.miou_foreground,
     latency_ms: latencyMs,
     pixel_accuracy: final.pixel_accuracy,
     dice: final.dice,
@@ -175,7 +177,7 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
  * The built-in segmentation workload: trains the U-Net a trial's params describe on the
  * spec's dataset for `ctx.budget.max` epochs (else `spec.epochs`, else 10), reports validation
  * metrics (and latency_ms) after every epoch, and returns
- * `{ miou, latency_ms, pixel_accuracy, dice, params, flops }`.
+ * `{ miou, miou_foreground, latency_ms, pixel_accuracy, dice, params, flops }`.
  */
 export function segmentationWorkload(rawSpec: WorkloadSpec | SegWorkloadSpec, options: { spaceDir?: string } = {}): Workload {
   const spec = parseSegSpec(rawSpec as Record<string, unknown>);
@@ -193,7 +195,7 @@ export function segmentationWorkload(rawSpec: WorkloadSpec | SegWorkloadSpec, op
       onStart: ({ backend, params: p, flops, memory }) =>
         ctx.setAttrs({ backend: backend.name, threads: backend.threads, params: p, flops, memory_estimate_bytes: memory }),
       onEpoch: (r, latencyMs) =>
-        ctx.report(r.epoch, { miou: r.miou, latency_ms: latencyMs, pixel_accuracy: r.pixel_accuracy, dice: r.dice, loss: r.loss }),
+        ctx.report(r.epoch, { miou: r.miou, miou_foreground: r.miou_foreground, latency_ms: latencyMs, pixel_accuracy: r.pixel_accuracy, dice: r.dice, loss: r.loss }),
     });
     return metrics;
   };
