@@ -116,7 +116,8 @@ export function buildProgram(): Command {
     .option('--pick <rule>', "best | best:OBJECTIVE | knee | constraints like 'latency_ms<=5' (default: best, or knee for several objectives)")
     .addOption(new Option('--format <format>', 'file format').choices(['yaml', 'json']))
     .option('--out <file>', 'default results/<study>/export-trial-N.yaml')
-    .option('--with-model', 'retrain the configuration at full budget and write the tfjs model beside the export')
+    .option('--with-model', "write the tfjs model the chosen trial trained (its last checkpoint) beside the export")
+    .option('--retrain', 'with --with-model: train the configuration again at full budget instead')
     .option('--backend <name>', 'tfjs backend for --with-model')
     .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…')
     .action(async (opts) => {

@@ -1,6 +1,6 @@
 // The built-in segmentation workload: datasets, augmentation, the U-Net family, training,
 // metrics and cost, export, and tfjs backends.
-export { segmentationWorkload, trainFinal, exportModel, estimateMemoryBytes, parseSegSpec, loadDataset, modelConfig, type SegWorkloadSpec, type FinalMetrics, type TrainFinalOptions } from './workload';
+export { segmentationWorkload, resolutionOf, trainFinal, exportModel, estimateMemoryBytes, parseSegSpec, loadDataset, modelConfig, type SegWorkloadSpec, type FinalMetrics, type TrainFinalOptions } from './workload';
 export { trialSettings, PARAM_DEFAULTS, KNOWN_PARAMS, type TrialSettings } from './config';
 export type { SegDataset, SegSplit } from './dataset';
 export { sampleOf, classFrequencies } from './dataset';
@@ -23,3 +23,5 @@ export { datasetFingerprint, type DatasetFingerprint, type FingerprintOptions } 
 export { planSearchSpace, type PlanInput, type PlanChoice, type SearchPlan } from './plan-space';
 export { measureTrainingSpeed, type TrainingSpeed } from './training-speed';
 export { writeFolderDataset } from './folder-writer';
+export { resolutionScale, scaledSide, datasetAtSize, type ResolutionFidelity } from './resolution-fidelity';
+export { exportTrialModel, type ExportTrialModelOptions } from './trial-model';

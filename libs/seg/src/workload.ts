@@ -12,6 +12,7 @@ import { trainUNet, type EpochResult } from './train';
 import { estimateTrainingMemory, measureLatency } from './cost';
 import { saveModel } from './export';
 import { initBackend, type BackendInfo } from './backend';
+import { checkResolutionFidelity, type ResolutionFidelity } from './resolution-fidelity';
 
 /** The `workload` block of a space file with `kind: segmentation`, as read here (snake_case keys). */
 export interface SegWorkloadSpec {
@@ -38,9 +39,22 @@ export interface SegWorkloadSpec {
   latency_runs?: number;
   /** Epochs when the space has no budget block. */
   epochs?: number;
+  /**
+   * What the budget (epochs) buys: `epochs` (default) trains every epoch at full size;
+   * `epochs_resolution` trains early epochs down-scaled and the last ones at full size, so the
+   * low rungs of ASHA / Hyperband / BOHB cost a fraction (see resolution-fidelity.ts).
+   */
+  fidelity?: 'epochs' | 'epochs_resolution';
+  /** epochs_resolution: the scheduler's reduction factor (default 3). */
+  reduction_factor?: number;
+  /** epochs_resolution: halvings below full size (default 2, down to a quarter). */
+  resolution_levels?: number;
+  /** epochs_resolution: smallest side in pixels (default 8). */
+  min_resolution?: number;
 }
 
-const SPEC_KEYS = ['kind', 'dataset', 'backend', 'threads', 'latency_runs', 'epochs'];
+const SPEC_KEYS = ['kind', 'dataset', 'backend', 'threads', 'latency_runs', 'epochs', 'fidelity', 'reduction_factor', 'resolution_levels', 'min_resolution'];
+const FIDELITIES = ['epochs', 'epochs_resolution'];
 const DATASET_KEYS = ['kind', 'image_size', 'train_size', 'val_size', 'seed', 'noise', 'path', 'num_classes', 'class_names', 'val_fraction', 'ignore_index'];
 const DATASET_KINDS = ['synthetic-shapes', 'synthetic-structures', 'folder'];
 
@@ -66,8 +80,21 @@ export function parseSegSpec(raw: WorkloadSpec | Record<string, unknown>): SegWo
       throw new UserError(`workload.${k} must be a positive integer, got ${JSON.stringify(spec[k])}`);
     }
   }
+  if (spec.fidelity !== undefined && !FIDELITIES.includes(spec.fidelity as string)) throw new UserError(`workload.fidelity "${String(spec.fidelity)}" is unknown; allowed: ${FIDELITIES.join(', ')}`);
+  for (const k of ['reduction_factor', 'resolution_levels', 'min_resolution'] as const) {
+    if (spec[k] === undefined) continue;
+    if (spec.fidelity !== 'epochs_resolution') throw new UserError(`workload.${k} applies only with fidelity: epochs_resolution`);
+    if (typeof spec[k] !== 'number' || !((spec[k] as number) > 0)) throw new UserError(`workload.${k} must be a positive number, got ${JSON.stringify(spec[k])}`);
+  }
+  if (spec.fidelity === 'epochs_resolution') checkResolutionFidelity(resolutionOf(spec as unknown as SegWorkloadSpec)!);
   if (spec.latency_runs !== undefined && (spec.latency_runs as number) < 20) throw new UserError(`workload.latency_runs must be at least 20, got ${spec.latency_runs}`);
   return { ...(spec as unknown as SegWorkloadSpec), dataset: { ...ds, kind } as SegWorkloadSpec['dataset'] };
+}
+
+/** The resolution schedule a spec asks for, or undefined for epochs alone. */
+export function resolutionOf(spec: SegWorkloadSpec): ResolutionFidelity | undefined {
+  if (spec.fidelity !== 'epochs_resolution') return undefined;
+  return { reductionFactor: spec.reduction_factor ?? 3, levels: spec.resolution_levels ?? 2, minSide: spec.min_resolution ?? 8 };
 }
 
 const datasets = new Map<string, SegDataset>();
@@ -148,12 +175,13 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
   let latencyMs = NaN;
   const { model: trained, final } = await trainUNet(
     ds,
-    { ...settings, model, epochs: o.epochs, scheduleEpochs: o.epochs, seed: o.seed },
+    { ...settings, model, epochs: o.epochs, scheduleEpochs: o.epochs, seed: o.seed, resolution: resolutionOf(o.spec) },
     {
       signal: o.signal,
       checkpointDir: o.checkpointDir,
       // Latency depends on the architecture, not the weights: measure it once before training
-      // so every report (and a multi-objective scheduler) can carry it.
+      // so every report (and a multi-objective scheduler) can carry it; always at the target
+      // resolution, whatever resolution the early epochs train at.
       beforeTraining: async (m) => {
         latencyMs = (await measureLatency(m, [ds.height, ds.width, ds.channels], { runs: o.spec.latency_runs, tta: settings.tta })).medianMs;
       },
@@ -193,9 +221,9 @@ export function segmentationWorkload(rawSpec: WorkloadSpec | SegWorkloadSpec, op
       signal: ctx.signal,
       checkpointDir: ctx.artifactDir,
       onStart: ({ backend, params: p, flops, memory }) =>
-        ctx.setAttrs({ backend: backend.name, threads: backend.threads, params: p, flops, memory_estimate_bytes: memory }),
+        ctx.setAttrs({ backend: backend.name, threads: backend.threads, params: p, flops, memory_estimate_bytes: memory, ...(ctx.artifactDir ? { checkpoint_dir: resolve(ctx.artifactDir) } : {}) }),
       onEpoch: (r, latencyMs) =>
-        ctx.report(r.epoch, { miou: r.miou, miou_foreground: r.miou_foreground, latency_ms: latencyMs, pixel_accuracy: r.pixel_accuracy, dice: r.dice, loss: r.loss }),
+        ctx.report(r.epoch, { miou: r.miou, miou_foreground: r.miou_foreground, latency_ms: latencyMs, pixel_accuracy: r.pixel_accuracy, dice: r.dice, loss: r.loss, resolution: r.resolution }),
     });
     return metrics;
   };
