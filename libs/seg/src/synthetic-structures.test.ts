@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticStructures, STRUCTURE_CLASSES } from './synthetic-structures';
 import { classFrequencies } from './dataset';
-import { loadDataset, parseSegSpec } from './workload';
+import { loadDataset, parseSegSpec, resolutionOf } from './workload';
+import { loadSpaceFile } from '@segtune/space';
+import { Rng } from '@segtune/core';
+import { trialSettings } from './config';
 
 describe('synthetic structures (imbalanced)', () => {
   it('is deterministic from its seed, and sizes agree on their common prefix', () => {
@@ -56,5 +59,19 @@ describe('synthetic structures (imbalanced)', () => {
     expect(ds.train.count).toBe(4);
     expect(() => parseSegSpec({ kind: 'segmentation', dataset: { kind: 'synthetic-blobs' } })).toThrow(/allowed: synthetic-shapes, synthetic-structures, folder/);
     expect(() => parseSegSpec({ kind: 'segmentation', dataset: { kind: 'folder', path: 'x', ignore_index: 300 } })).toThrow(/ignore_index must be an integer in 0..255/);
+  });
+
+  it('search-spaces/unet-seg-imbalanced.yaml is a valid segmentation space whose every sampled configuration the workload accepts', () => {
+    const { spec, space } = loadSpaceFile(new URL('../../../search-spaces/unet-seg-imbalanced.yaml', import.meta.url).pathname);
+    const seg = parseSegSpec(spec.workload);
+    expect(seg.dataset?.kind).toBe('synthetic-structures');
+    expect(resolutionOf(seg)).toEqual({ reductionFactor: 3, levels: 2, minSide: 8 });
+    const rng = new Rng(1);
+    const losses = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const params = space.decode(space.names.map(() => rng.random()));
+      losses.add(trialSettings(params).loss.name);
+    }
+    expect([...losses].sort()).toEqual(['ce', 'ce_dice', 'dice', 'focal', 'tversky']);
   });
 });
