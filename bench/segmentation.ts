@@ -59,7 +59,7 @@ export async function runJobs(jobs: object[]): Promise<JobResult[]> {
 }
 
 const store = join(resultsDir, 'segmentation.json');
-const parts: Record<string, { command: string; date: string; tables: Table[]; notes: string[] }> = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : {};
+const parts: Record<string, { command: string; date: string; tables: Table[]; notes: string[]; runs?: unknown[] }> = existsSync(store) ? JSON.parse(readFileSync(store, 'utf8')) : {};
 
 async function losses(): Promise<{ tables: Table[]; notes: string[] }> {
   const seeds = quick ? [0, 1] : [0, 1, 2, 3, 4];
@@ -138,21 +138,27 @@ async function search(label: string, spaceText: string, args: string[]): Promise
   }
 }
 
-async function fidelity(): Promise<{ tables: Table[]; notes: string[] }> {
+type FidelityRun = { fidelity: string; seed: number; trials: number; run: SearchRun };
+
+async function fidelity(): Promise<{ tables: Table[]; notes: string[]; runs: FidelityRun[] }> {
   const trials = quick ? 6 : Number(arg('--trials') ?? 20);
   const seeds = (arg('--seeds') ?? (quick ? '0' : '0,1')).split(',').map(Number);
+  const fidelities = (arg('--fidelity') ?? 'epochs,epochs_resolution').split(',');
   const targets = [0.5, 0.6, 0.7];
   const base = parse(readFileSync(join(root, 'search-spaces/unet-seg-quick.yaml'), 'utf8')) as Record<string, unknown> & { workload: Record<string, unknown> };
-  const runs: { fidelity: string; seed: number; run: SearchRun }[] = [];
+  // Runs of earlier invocations (one exclusive-lock hold each) are kept; a rerun replaces its own.
+  const earlier = ((parts[partKey('fidelity')] as { runs?: FidelityRun[] } | undefined)?.runs ?? []).filter((r) => r.trials === trials && !(seeds.includes(r.seed) && fidelities.includes(r.fidelity)));
+  const runs: FidelityRun[] = [...earlier];
   for (const seed of seeds) {
-    for (const fid of ['epochs', 'epochs_resolution']) {
+    for (const fid of fidelities) {
       const space = { ...base, workload: { ...base.workload, backend: 'wasm', ...(fid === 'epochs' ? {} : { fidelity: 'epochs_resolution' }) } };
       console.log(`search: fidelity ${fid}, seed ${seed}, ${trials} trials`);
       const run = await search(fid, stringify(space), ['--trials', String(trials), '--workers', '2', '--seed', String(seed)]);
       console.log(`  ${run.seconds.toFixed(0)} s`);
-      runs.push({ fidelity: fid, seed, run });
+      runs.push({ fidelity: fid, seed, trials, run });
     }
   }
+  runs.sort((a, b) => a.seed - b.seed || a.fidelity.localeCompare(b.fidelity));
   const timeTo = (run: SearchRun, target: number) => {
     const hits = run.trials.filter((t) => t.state === 'complete' && (t.miou ?? 0) >= target).map((t) => (t.end - run.start) / 1000);
     return hits.length ? Math.min(...hits) : undefined;
@@ -171,6 +177,7 @@ async function fidelity(): Promise<{ tables: Table[]; notes: string[] }> {
         rows,
       },
     ],
+    runs,
     notes: [
       'epochs × resolution: epoch 1 trains at 8×8 (¼), epochs 2–3 at 16×16 (½), epochs 4–9 at 32×32, so the rung at 1 epoch costs ~1/16 and the rung at 3 epochs ~1/5 of the full-size ones; each rung compares trials at the same epoch and resolution; latency_ms is always measured at 32×32.',
       '"s to mIoU ≥ x": seconds from the first trial start to the first complete (full-budget) trial whose final mIoU reaches x, read from the stored trial finish times; trial-seconds: the sum of every trial\'s run time.',
@@ -179,10 +186,60 @@ async function fidelity(): Promise<{ tables: Table[]; notes: string[] }> {
   };
 }
 
-const PARTS: Record<string, () => Promise<{ tables: Table[]; notes: string[] }>> = { losses, fidelity };
+async function planPart(): Promise<{ tables: Table[]; notes: string[] }> {
+  const trials = quick ? 4 : Number(arg('--trials') ?? 10);
+  const hours = Number(arg('--hours') ?? 0.25);
+  const dir = mkdtempSync(join(tmpdir(), 'segtune-bench-plan-'));
+  try {
+    const data = join(dir, 'structures');
+    const { syntheticStructures, writeFolderDataset } = await import('@segtune/seg');
+    const n = writeFolderDataset(syntheticStructures({ imageSize: 32, trainSize: 192, valSize: 64, seed: 0 }), data);
+    const planned = join(dir, 'planned.yaml');
+    const times: number[] = [];
+    for (let i = 0; i < (quick ? 1 : 3); i++) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [join(root, 'apps/cli/bin/segtune.mjs'), 'plan', '--data', data, '--out', planned, '--hours', String(hours), '--backend', 'wasm'], { cwd: dir, encoding: 'utf8', env: { ...process.env, SEGTUNE_FAKE_GPUS: 'none' } });
+      times.push((performance.now() - t0) / 1000);
+      if (r.status !== 0) throw new Error(`segtune plan exited with ${r.status}: ${r.stderr}`);
+      if (i === 0) console.log(r.stdout);
+    }
+    const rows: (string | number)[][] = [];
+    const quickSpace = parse(readFileSync(join(root, 'search-spaces/unet-seg-quick.yaml'), 'utf8')) as Record<string, unknown> & { workload: Record<string, unknown> };
+    const handWritten = stringify({ ...quickSpace, workload: { ...quickSpace.workload, backend: 'wasm', dataset: { kind: 'folder', path: data, image_size: 32, num_classes: 4 } } });
+    const plannedText = readFileSync(planned, 'utf8').replace(/path: "[^"]*"/, `path: ${JSON.stringify(data)}`).replace('backend: auto', 'backend: wasm');
+    const summary = (label: string, run: SearchRun, space: string) => {
+      const first = run.trials.slice(0, trials);
+      const complete = first.filter((t) => t.state === 'complete').map((t) => t.miou ?? 0);
+      const budget = (parse(space) as { budget: { min: number; max: number } }).budget;
+      rows.push([label, `${budget.min}..${budget.max}`, Math.max(...complete), median(complete), complete.length, first.filter((t) => t.state === 'pruned').length, run.seconds]);
+    };
+    for (const [label, text] of [['hand-written unet-seg-quick.yaml', handWritten], [`segtune plan --hours ${hours}`, plannedText]] as const) {
+      console.log(`search: ${label}, ${trials} trials`);
+      summary(label, await search(label, text, ['--trials', String(trials), '--workers', '2', '--seed', '0', '--timeout', '60m']), text);
+    }
+    return {
+      tables: [
+        { title: `segtune plan on a folder of ${n} synthetic-structures images (32×32, 4 classes, ~3 % foreground)`, columns: ['measure', 'value'], rows: [['plan run time, s (median of runs)', median(times)], ['runs', times.length], ...times.map((t, i) => [`run ${i + 1}, s`, t] as [string, number])] },
+        { title: `First ${trials} trials of each space on that folder (TPE + ASHA, 2 workers, seed 0, wasm)`, columns: ['space', 'budget (epochs)', 'best mIoU', 'median mIoU of complete', 'complete', 'pruned', 'search s'], rows },
+      ],
+      notes: [
+        'plan run time: the whole command (process start, fingerprint of 256 PNG pairs, memory query, 1.5 s of timed training steps, writing the space).',
+        'Both spaces train on the same folder and validation split (the folder loader holds out 20 %); the planned space keeps its own budget, losses and trial timeout as written, and the hand-written one is the quick space with its dataset pointed at the folder.',
+      ],
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function partKey(name: string): string {
+  return name + (quick ? '-quick' : '');
+}
+
+const PARTS: Record<string, () => Promise<{ tables: Table[]; notes: string[] }>> = { losses, fidelity, plan: planPart };
 if (!PARTS[part]) throw new Error(`--part ${part}: unknown; allowed: ${Object.keys(PARTS).join(', ')}`);
 const measured = await PARTS[part]();
-parts[part + (quick ? '-quick' : '')] = { command: `npm run bench:segmentation -- ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), ...measured };
+parts[partKey(part)] = { command: `npm run bench:segmentation -- ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), ...measured };
 writeFileSync(store, JSON.stringify(parts, null, 2) + '\n');
 const order = Object.keys(parts).sort();
 writeReport({

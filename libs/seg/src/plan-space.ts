@@ -164,7 +164,8 @@ export function planSearchSpace(input: PlanInput): SearchPlan {
     dLow < dHigh ? `  depth: { type: int, low: ${dLow}, high: ${dHigh} }` : `  depth: { type: categorical, choices: [${dHigh}] }`,
     `  # ${choices.find((c) => c.choice === 'batch_size')!.why}`,
     `  batch_size: { type: categorical, choices: [${batchSizes.join(', ')}] }`,
-    '  lr: { type: float, low: 0.0001, high: 0.01, log: true }',
+    `  # Adam-family learning rates; budgets of ${maxEpochs} epochs or fewer favour the upper part of the range.`,
+    '  lr: { type: float, low: 0.0001, high: 0.03, log: true }',
     '  optimizer: { type: categorical, choices: [adam, adamw] }',
     '  weight_decay: { type: float, low: 0.000001, high: 0.01, log: true, when: { optimizer: adamw } }',
     '  schedule: { type: categorical, choices: [cosine, warmup, constant] }',
@@ -196,7 +197,9 @@ export function planSearchSpace(input: PlanInput): SearchPlan {
     'seed: 0',
   );
   if (imbalanced) {
-    const start = `width: ${wMid}, depth: ${dHigh}, batch_size: ${batchSizes[Math.floor((batchSizes.length - 1) / 2)]}, lr: 0.001, optimizer: adam, schedule: cosine, augment: ${augment[1]}, augment_magnitude: 0.5, tta: none`;
+    // Short budgets want a higher learning rate and more steps per epoch (the smallest batch).
+    const lr = maxEpochs <= 27 ? 0.003 : 0.001;
+    const start = `width: ${wMid}, depth: ${dHigh}, batch_size: ${batchSizes[0]}, lr: ${lr}, optimizer: adam, schedule: cosine, augment: ${augment[1]}, augment_magnitude: 0.5, tta: none`;
     lines.push(
       '# First trials: the middle configuration with nnU-Net\'s cross-entropy + Dice, then Dice and Tversky.',
       'enqueue:',
