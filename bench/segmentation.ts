@@ -104,7 +104,8 @@ async function losses(): Promise<{ tables: Table[]; notes: string[] }> {
 interface SearchRun {
   label: string;
   seconds: number;
-  trials: { state: string; miou?: number; start: number; end: number; steps: number }[];
+  /** cost: the trial's epochs in full-size equivalents, Σ (side / target side)² over its reports. */
+  trials: { state: string; miou?: number; start: number; end: number; steps: number; cost: number }[];
   start: number;
 }
 
@@ -128,7 +129,11 @@ async function search(label: string, spaceText: string, args: string[]): Promise
         label,
         seconds,
         start,
-        trials: trials.map((t) => ({ state: t.state, miou: t.metrics?.miou, start: t.startedAt ?? t.createdAt, end: t.finishedAt ?? t.createdAt, steps: Object.keys(t.intermediate).length })),
+        trials: trials.map((t) => {
+          const reports = Object.values(t.intermediate);
+          const full = Math.max(1, ...reports.map((v) => v.resolution ?? 0));
+          return { state: t.state, miou: t.metrics?.miou, start: t.startedAt ?? t.createdAt, end: t.finishedAt ?? t.createdAt, steps: reports.length, cost: reports.reduce((a, v) => a + ((v.resolution ?? full) / full) ** 2, 0) };
+        }),
       };
     } finally {
       await storage.close();
@@ -163,24 +168,33 @@ async function fidelity(): Promise<{ tables: Table[]; notes: string[]; runs: Fid
     const hits = run.trials.filter((t) => t.state === 'complete' && (t.miou ?? 0) >= target).map((t) => (t.end - run.start) / 1000);
     return hits.length ? Math.min(...hits) : undefined;
   };
+  // Compute spent until the target was first reached: each trial's cost, pro rata of its run time before then.
+  const costTo = (run: SearchRun, target: number) => {
+    const hit = timeTo(run, target);
+    if (hit === undefined) return undefined;
+    const at = run.start + hit * 1000;
+    return run.trials.reduce((a, t) => a + (t.end <= at ? t.cost : t.start >= at ? 0 : (t.cost * (at - t.start)) / Math.max(1, t.end - t.start)), 0);
+  };
   const rows = runs.map(({ fidelity: f, seed, run }) => {
     const complete = run.trials.filter((t) => t.state === 'complete');
     const best = Math.max(...complete.map((t) => t.miou ?? 0));
     const trialSeconds = run.trials.reduce((a, t) => a + (t.end - t.start) / 1000, 0);
-    return [f === 'epochs' ? 'epochs' : 'epochs × resolution', seed, ...targets.map((x) => timeTo(run, x)?.toFixed(0) ?? 'not reached'), best, complete.length, run.trials.filter((t) => t.state === 'pruned').length, trialSeconds, run.seconds];
+    const epochs = run.trials.reduce((a, t) => a + t.steps, 0);
+    const cost = run.trials.reduce((a, t) => a + t.cost, 0);
+    return [f === 'epochs' ? 'epochs' : 'epochs × resolution', seed, ...targets.map((x) => timeTo(run, x)?.toFixed(0) ?? 'not reached'), ...targets.map((x) => costTo(run, x)?.toFixed(1) ?? 'not reached'), best, complete.length, run.trials.filter((t) => t.state === 'pruned').length, epochs, cost, trialSeconds, run.seconds];
   });
   return {
     tables: [
       {
         title: `Time to a target mIoU with resolution as a fidelity: unet-seg-quick.yaml (32×32 synthetic shapes, ASHA η 3 over 1..9 epochs, TPE), ${trials} trials on 2 workers, wasm`,
-        columns: ['fidelity', 'seed', ...targets.map((x) => `s to mIoU ≥ ${x}`), 'best mIoU', 'complete', 'pruned', 'trial-seconds', 'search s'],
+        columns: ['fidelity', 'seed', ...targets.map((x) => `s to mIoU ≥ ${x}`), ...targets.map((x) => `full-size epochs to mIoU ≥ ${x}`), 'best mIoU', 'complete', 'pruned', 'epochs trained', 'full-size epoch equivalents', 'trial-seconds', 'search s'],
         rows,
       },
     ],
     runs,
     notes: [
       'epochs × resolution: epoch 1 trains at 8×8 (¼), epochs 2–3 at 16×16 (½), epochs 4–9 at 32×32, so the rung at 1 epoch costs ~1/16 and the rung at 3 epochs ~1/5 of the full-size ones; each rung compares trials at the same epoch and resolution; latency_ms is always measured at 32×32.',
-      '"s to mIoU ≥ x": seconds from the first trial start to the first complete (full-budget) trial whose final mIoU reaches x, read from the stored trial finish times; trial-seconds: the sum of every trial\'s run time.',
+      '"s to mIoU ≥ x": seconds from the first trial start to the first complete (full-budget) trial whose final mIoU reaches x, read from the stored trial finish times; trial-seconds: the sum of every trial\'s run time; full-size epoch equivalents: Σ over all epochs trained of (side / 32)², a load-independent measure of the compute spent ("full-size epochs to mIoU ≥ x" counts it up to the moment the target was reached, running trials pro rata).',
       `The machine is shared with other agents' work, so seconds carry noise of tens of percent; seeds ${seeds.join(', ')}.`,
     ],
   };
