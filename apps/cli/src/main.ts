@@ -7,6 +7,7 @@ import { runExport } from './commands/export';
 import { runWorker } from './commands/worker';
 import { runSetup } from './commands/setup';
 import { runBackends } from './commands/backends';
+import { runPlan } from './commands/plan';
 import { VERSION } from './version';
 import { damagedStorageMessage } from './damaged-storage';
 
@@ -20,6 +21,11 @@ const nonNegativeInt = (flag: string) => (v: string) => {
   return Number(v);
 };
 const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+const positiveNumber = (flag: string) => (v: string) => {
+  if (!/^\d*\.?\d+$/.test(v) || !(Number(v) > 0)) throw new InvalidArgumentError(`${flag} expects a positive number, got "${v}"`);
+  return Number(v);
+};
 
 let verbose = process.argv.includes('--verbose');
 
@@ -119,7 +125,8 @@ export function buildProgram(): Command {
     .option('--pick <rule>', "best | best:OBJECTIVE | knee | constraints like 'latency_ms<=5' (default: best, or knee for several objectives)")
     .addOption(new Option('--format <format>', 'file format').choices(['yaml', 'json']))
     .option('--out <file>', 'default results/<study>/export-trial-N.yaml')
-    .option('--with-model', 'retrain the configuration at full budget and write the tfjs model beside the export')
+    .option('--with-model', "write the tfjs model the chosen trial trained (its last checkpoint) beside the export")
+    .option('--retrain', 'with --with-model: train the configuration again at full budget instead')
     .addOption(new Option('--backend <name>', 'tfjs backend for --with-model').choices(BACKENDS))
     .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…')
     .action(async (opts) => {
@@ -146,6 +153,23 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (opts) => {
       process.exitCode = await runBackends(opts);
+    });
+
+  program
+    .command('plan')
+    .description('read a folder dataset and write a search space drawn from its fingerprint, the memory and the time given')
+    .requiredOption('--data <dir>', 'the dataset: images/ and masks/ (the folder loader\'s layout)')
+    .requiredOption('--out <file>', 'the space file to write (YAML)')
+    .option('--memory-mb <n>', 'memory of one GPU, or of the host without GPUs (default: nvidia-smi, else the host)', positiveInt('--memory-mb'))
+    .option('--hours <h>', 'wall-clock hours the search may take (default 1)', positiveNumber('--hours'))
+    .option('--num-classes <n>', 'classes, background included (default: the largest mask index + 1)', positiveInt('--num-classes'))
+    .option('--ignore-index <n>', 'mask value of unlabelled pixels, e.g. 255 (Pascal VOC)', nonNegativeInt('--ignore-index'))
+    .option('--workers <n>', 'trials at once (default: GPUs, else cores)', positiveInt('--workers'))
+    .addOption(new Option('--backend <name>', 'tfjs backend to time training on').choices(BACKENDS))
+    .option('--name <name>', 'study name in the space (default planned)')
+    .option('--json', 'print the fingerprint and choices as JSON')
+    .action(async (opts) => {
+      process.exitCode = await runPlan(opts);
     });
 
   program

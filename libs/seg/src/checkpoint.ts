@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UserError } from '@segtune/core';
 
 export interface CheckpointMeta {
   /** Epochs completed. */
@@ -42,6 +43,28 @@ export function loadCheckpoint(dir: string, vars: tf.Variable[], key: string): C
   const meta = JSON.parse(readFileSync(join(dir, META), 'utf8')) as CheckpointMeta;
   if (meta.key !== key || meta.shapes.length !== vars.length) return undefined;
   if (meta.shapes.some((s, i) => s.join('x') !== vars[i].shape.join('x'))) return undefined;
+  const buf = readFileSync(join(dir, DATA));
+  const blob = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  let off = 0;
+  for (const v of vars) {
+    const n = v.size;
+    tf.tidy(() => v.assign(tf.tensor(blob.subarray(off, off + n), v.shape, 'float32')));
+    off += n;
+  }
+  return meta;
+}
+
+/**
+ * Restores the leading `vars` of a checkpoint (a model's weights, saved before the optimizer's
+ * slots) whatever the key, checking every shape; returns the header. For exporting the weights
+ * a trial trained.
+ */
+export function loadCheckpointPrefix(dir: string, vars: tf.Variable[]): CheckpointMeta {
+  if (!existsSync(join(dir, META)) || !existsSync(join(dir, DATA))) throw new UserError(`no checkpoint in ${dir} (${META} or ${DATA} missing)`);
+  const meta = JSON.parse(readFileSync(join(dir, META), 'utf8')) as CheckpointMeta;
+  if (meta.shapes.length < vars.length || vars.some((v, i) => v.shape.join('x') !== meta.shapes[i].join('x'))) {
+    throw new UserError(`the checkpoint in ${dir} does not hold this model's weights (shapes differ)`);
+  }
   const buf = readFileSync(join(dir, DATA));
   const blob = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   let off = 0;

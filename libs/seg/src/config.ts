@@ -4,6 +4,9 @@ import { AUGMENT_OPS, policyFromParams, type AugmentPolicy } from './augment';
 import { ACTIVATIONS, type Activation, type UNetConfig } from './unet';
 import type { OptimizerConfig, OptimizerName } from './optimizer';
 import type { ScheduleConfig, ScheduleName } from './lr-schedule';
+import { checkLoss, type LossConfig, type LossName } from './losses';
+import { CLASS_WEIGHTINGS, type ClassWeighting } from './class-weights';
+import { TTA_MODES, type TtaMode } from './tta';
 
 /** Trial params the segmentation workload reads, with the value used when a space leaves one out. */
 export const PARAM_DEFAULTS = {
@@ -24,6 +27,13 @@ export const PARAM_DEFAULTS = {
   step_factor: 0.5,
   warmup_epochs: 0,
   augment: 'none',
+  loss: 'ce',
+  class_weights: 'none',
+  focal_gamma: 2,
+  tversky_alpha: 0.3,
+  tversky_beta: 0.7,
+  dice_weight: 1,
+  tta: 'none',
 } as const;
 
 const OTHER_PARAMS = ['augment_magnitude', 'randaugment_n', 'randaugment_m', 'learning_rate', ...AUGMENT_OPS.flatMap((op) => [`aug_${op}`, `aug_${op}_mag`])];
@@ -35,6 +45,10 @@ export interface TrialSettings {
   schedule: ScheduleConfig;
   batchSize: number;
   augment: AugmentPolicy;
+  /** The loss; its class weights are computed from the training split (`weighting`). */
+  loss: Omit<LossConfig, 'classWeights' | 'ignoreIndex'> & { weighting: ClassWeighting };
+  /** Flip averaging at evaluation. */
+  tta: TtaMode;
 }
 
 function num(params: Params, key: keyof typeof PARAM_DEFAULTS, integer = false): number {
@@ -72,6 +86,18 @@ export function trialSettings(params: Params): TrialSettings {
   if (!(ACTIVATIONS as readonly string[]).includes(activation)) throw new UserError(`segmentation param "activation": "${activation}" is unknown; allowed: ${ACTIVATIONS.join(', ')}`);
   const batchSize = num(params, 'batch_size', true);
   if (batchSize < 1) throw new UserError(`segmentation param "batch_size" must be >= 1, got ${batchSize}`);
+  const loss = {
+    name: str(params, 'loss') as LossName,
+    focalGamma: num(params, 'focal_gamma'),
+    tverskyAlpha: num(params, 'tversky_alpha'),
+    tverskyBeta: num(params, 'tversky_beta'),
+    diceWeight: num(params, 'dice_weight'),
+  };
+  checkLoss(loss);
+  const weighting = str(params, 'class_weights');
+  if (!(CLASS_WEIGHTINGS as readonly string[]).includes(weighting)) throw new UserError(`segmentation param "class_weights": "${weighting}" is unknown; allowed: ${CLASS_WEIGHTINGS.join(', ')}`);
+  const tta = str(params, 'tta');
+  if (!(TTA_MODES as readonly string[]).includes(tta)) throw new UserError(`segmentation param "tta": "${tta}" is unknown; allowed: ${TTA_MODES.join(', ')}`);
   return {
     model: {
       width: num(params, 'width', true),
@@ -100,5 +126,7 @@ export function trialSettings(params: Params): TrialSettings {
     },
     batchSize,
     augment: policyFromParams(params),
+    loss: { ...loss, weighting: weighting as ClassWeighting },
+    tta: tta as TtaMode,
   };
 }

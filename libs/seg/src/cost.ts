@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { median, mean, standardDeviation } from 'simple-statistics';
 import { unetStats, type UNetConfig } from './unet';
+import { predictProbabilities, type TtaMode } from './tta';
 
 export interface LatencyOptions {
   /** Timed runs (at least 20). */
   runs?: number;
   warmup?: number;
+  /** Time the prediction with this flip averaging (its extra passes and the averaging). */
+  tta?: TtaMode;
 }
 
 export interface LatencyResult {
@@ -18,14 +21,15 @@ export interface LatencyResult {
 /**
  * Inference latency at batch size 1 on the active backend: warm-up runs first (kernel
  * compilation, allocation), then the median of `runs` timed runs, each waiting for the
- * result's data so asynchronous backends are measured to completion.
+ * result's data so asynchronous backends are measured to completion. With `tta`, each run is
+ * the whole flip-averaged prediction.
  */
 export async function measureLatency(model: tf.LayersModel, shape: [number, number, number], o: LatencyOptions = {}): Promise<LatencyResult> {
   const runs = Math.max(20, o.runs ?? 30);
   const warmup = Math.max(1, o.warmup ?? 5);
-  const x = tf.randomUniform([1, ...shape], 0, 1, 'float32', 7);
+  const x = tf.randomUniform([1, ...shape], 0, 1, 'float32', 7) as tf.Tensor4D;
   const once = async () => {
-    const y = model.predict(x) as tf.Tensor;
+    const y = !o.tta || o.tta === 'none' ? (model.predict(x) as tf.Tensor) : predictProbabilities(model, x, o.tta);
     await y.data();
     y.dispose();
   };

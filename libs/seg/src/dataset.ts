@@ -17,6 +17,8 @@ export interface SegDataset {
   /** Number of classes, background (index 0) included. */
   numClasses: number;
   classNames: string[];
+  /** Mask value of unlabelled pixels (Pascal VOC's 255): no loss, no metric counts them. */
+  ignoreIndex?: number;
   train: SegSplit;
   val: SegSplit;
 }
@@ -30,10 +32,16 @@ export function sampleOf(ds: Pick<SegDataset, 'height' | 'width' | 'channels'>, 
   };
 }
 
-/** Pixel share of each class over a split (for reports and sanity checks). */
+/** Pixel share of each class over a split's labelled pixels (values outside 0..numClasses-1 are unlabelled). */
 export function classFrequencies(split: SegSplit, numClasses: number): number[] {
   const counts = new Array<number>(numClasses).fill(0);
-  for (let i = 0; i < split.masks.length; i++) counts[split.masks[i]]++;
-  const total = split.masks.length || 1;
-  return counts.map((c) => c / total);
+  let total = 0;
+  for (let i = 0; i < split.masks.length; i++) {
+    const c = split.masks[i];
+    if (c < numClasses) {
+      counts[c]++;
+      total++;
+    }
+  }
+  return counts.map((c) => c / (total || 1));
 }

@@ -17,18 +17,20 @@ export interface FolderDatasetOptions {
   /** Share of the samples held out for validation. */
   valFraction?: number;
   seed?: number;
+  /** Mask value of unlabelled pixels (e.g. 255 in Pascal VOC); kept as is, not a class. */
+  ignoreIndex?: number;
 }
 
-const IMAGE_EXTS = new Set(['.png', '.jpg', '.jpeg']);
+export const IMAGE_EXTS = new Set(['.png', '.jpg', '.jpeg']);
 
-interface Decoded {
+export interface Decoded {
   width: number;
   height: number;
   rgba: Uint8Array;
   palette?: number[][];
 }
 
-function decodeImage(file: string): Decoded {
+export function decodeImage(file: string): Decoded {
   const buf = readFileSync(file);
   const ext = extname(file).toLowerCase();
   try {
@@ -47,7 +49,7 @@ function decodeImage(file: string): Decoded {
  * Class indices of a mask PNG: the palette index for indexed (Pascal VOC style) PNGs, the grey
  * value for greyscale ones, the red channel for RGB ones whose channels are equal.
  */
-function maskIndices(file: string, d: Decoded): Uint8Array {
+export function maskIndices(file: string, d: Decoded): Uint8Array {
   const n = d.width * d.height;
   const out = new Uint8Array(n);
   if (d.palette) {
@@ -102,8 +104,9 @@ export function folderDataset(o: FolderDatasetOptions): SegDataset {
     }
     let mask: Uint8Array = maskIndices(maskFile, m);
     for (let i = 0; i < mask.length; i++) {
+      if (mask[i] === o.ignoreIndex) continue;
       if (o.numClasses !== undefined && mask[i] >= o.numClasses) {
-        throw new UserError(`folder dataset: ${maskFile} has class index ${mask[i]} at pixel (${i % m.width}, ${Math.floor(i / m.width)}); allowed 0..${o.numClasses - 1} (num_classes ${o.numClasses})`);
+        throw new UserError(`folder dataset: ${maskFile} has class index ${mask[i]} at pixel (${i % m.width}, ${Math.floor(i / m.width)}); allowed 0..${o.numClasses - 1} (num_classes ${o.numClasses})${o.ignoreIndex === undefined ? '' : ` or the ignore_index ${o.ignoreIndex}`}`);
       }
       if (mask[i] > maxIndex) maxIndex = mask[i];
     }
@@ -145,6 +148,7 @@ export function folderDataset(o: FolderDatasetOptions): SegDataset {
     channels: 3,
     numClasses,
     classNames: o.classNames ?? Array.from({ length: numClasses }, (_, i) => (i === 0 ? 'background' : `class_${i}`)),
+    ignoreIndex: o.ignoreIndex,
     train: pack(order.slice(nVal)),
     val: pack(order.slice(0, nVal)),
   };

@@ -6,7 +6,11 @@
 export class ConfusionMatrix {
   readonly counts: Float64Array;
 
-  constructor(readonly numClasses: number) {
+  /** `ignoreIndex`: true labels with this value (unlabelled pixels) are not counted. */
+  constructor(
+    readonly numClasses: number,
+    readonly ignoreIndex?: number,
+  ) {
     this.counts = new Float64Array(numClasses * numClasses);
   }
 
@@ -14,7 +18,12 @@ export class ConfusionMatrix {
   add(truth: ArrayLike<number>, pred: ArrayLike<number>): this {
     if (truth.length !== pred.length) throw new Error(`confusion matrix: ${truth.length} true labels but ${pred.length} predictions`);
     const k = this.numClasses;
-    for (let i = 0; i < truth.length; i++) this.counts[truth[i] * k + pred[i]]++;
+    for (let i = 0; i < truth.length; i++) {
+      const t = truth[i];
+      if (t === this.ignoreIndex) continue;
+      if (!(t >= 0 && t < k)) throw new Error(`confusion matrix: true label ${t} is outside 0..${k - 1} and not the ignore index`);
+      this.counts[t * k + pred[i]]++;
+    }
     return this;
   }
 
@@ -48,6 +57,11 @@ export class ConfusionMatrix {
     return nanMean(this.perClassIoU());
   }
 
+  /** Mean IoU over classes 1..K-1 (background left out): what moves on imbalanced data. */
+  foregroundMiou(): number {
+    return nanMean(this.perClassIoU().slice(1));
+  }
+
   dice(): number {
     return nanMean(this.perClassDice());
   }
@@ -68,11 +82,12 @@ function nanMean(xs: number[]): number {
 
 export interface SegMetrics {
   miou: number;
+  miou_foreground: number;
   pixel_accuracy: number;
   dice: number;
   per_class_iou: number[];
 }
 
 export function segMetrics(cm: ConfusionMatrix): SegMetrics {
-  return { miou: cm.miou(), pixel_accuracy: cm.pixelAccuracy(), dice: cm.dice(), per_class_iou: cm.perClassIoU() };
+  return { miou: cm.miou(), miou_foreground: cm.foregroundMiou(), pixel_accuracy: cm.pixelAccuracy(), dice: cm.dice(), per_class_iou: cm.perClassIoU() };
 }

@@ -115,7 +115,7 @@ describe('segmentation workload', () => {
     const attrs: Record<string, unknown> = {};
     const wl = segmentationWorkload(spec);
     const r = (await wl({ width: 4, depth: 1, batch_size: 8, lr: 0.003, augment: 'light' }, ctx({ reports, attrs }))) as Record<string, number>;
-    expect(Object.keys(r).sort()).toEqual(['dice', 'flops', 'latency_ms', 'miou', 'params', 'pixel_accuracy']);
+    expect(Object.keys(r).sort()).toEqual(['dice', 'flops', 'latency_ms', 'miou', 'miou_foreground', 'params', 'pixel_accuracy']);
     for (const v of Object.values(r)) expect(Number.isFinite(v)).toBe(true);
     expect(r.latency_ms).toBeGreaterThan(0);
     expect(reports.map((x) => x.step)).toEqual([1, 2]);

@@ -7,6 +7,10 @@ import { SegOptimizer, type OptimizerConfig } from './optimizer';
 import { learningRate, checkSchedule, type ScheduleConfig } from './lr-schedule';
 import { ConfusionMatrix, segMetrics, type SegMetrics } from './metrics';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { DEFAULT_LOSS, checkLoss, segLoss, type LossConfig } from './losses';
+import { classWeights, type ClassWeighting } from './class-weights';
+import { predictProbabilities, type TtaMode } from './tta';
+import { checkResolutionFidelity, datasetAtSize, resolutionScale, scaledSide, type ResolutionFidelity } from './resolution-fidelity';
 
 export interface TrainConfig {
   model: UNetConfig;
@@ -20,6 +24,12 @@ export interface TrainConfig {
   augment: AugmentPolicy;
   /** Seeds weight initialisation, data order and augmentation. */
   seed: number;
+  /** The loss (default cross-entropy); class weights come from the training split. */
+  loss?: Omit<LossConfig, 'classWeights' | 'ignoreIndex'> & { weighting?: ClassWeighting };
+  /** Flip averaging when evaluating (default none). */
+  tta?: TtaMode;
+  /** Train early epochs at lower resolution (see resolution-fidelity.ts); absent: always full size. */
+  resolution?: ResolutionFidelity;
 }
 
 export interface EpochResult extends SegMetrics {
@@ -28,6 +38,8 @@ export interface EpochResult extends SegMetrics {
   loss: number;
   /** The loss became non-finite; training stopped after this epoch. */
   diverged?: boolean;
+  /** Image height the epoch trained and was evaluated at (the dataset's, unless resolution is a fidelity). */
+  resolution: number;
 }
 
 export interface TrainHooks {
@@ -63,24 +75,16 @@ function fillBatch(ds: SegDataset, split: SegSplit, idx: number[], policy: Augme
   }
 }
 
-/** Pixel-mean softmax cross-entropy of logits [B,H,W,K] against class indices [B,H,W]. */
-export function segLoss(logits: tf.Tensor, labels: tf.Tensor, numClasses: number): tf.Scalar {
-  return tf.tidy(() => {
-    const onehot = tf.oneHot(tf.cast(labels, 'int32'), numClasses);
-    return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
-  });
-}
-
-/** Confusion matrix of a model's argmax predictions on a split, in batches. */
-export async function evaluate(model: tf.LayersModel, ds: SegDataset, split: SegSplit, batchSize = 16): Promise<ConfusionMatrix> {
-  const cm = new ConfusionMatrix(ds.numClasses);
+/** Confusion matrix of a model's argmax predictions on a split, in batches, with optional flip averaging. */
+export async function evaluate(model: tf.LayersModel, ds: SegDataset, split: SegSplit, batchSize = 16, tta: TtaMode = 'none'): Promise<ConfusionMatrix> {
+  const cm = new ConfusionMatrix(ds.numClasses, ds.ignoreIndex);
   const hw = ds.height * ds.width;
   const px = hw * ds.channels;
   for (let s = 0; s < split.count; s += batchSize) {
     const n = Math.min(batchSize, split.count - s);
     const pred = tf.tidy(() => {
       const x = tf.tensor4d(split.images.subarray(s * px, (s + n) * px), [n, ds.height, ds.width, ds.channels]);
-      return tf.argMax(model.predict(x) as tf.Tensor, -1);
+      return tf.argMax(tta === 'none' ? (model.predict(x) as tf.Tensor) : predictProbabilities(model, x, tta), -1);
     });
     const p = await pred.data();
     pred.dispose();
@@ -102,11 +106,15 @@ function checkAborted(signal?: AbortSignal): void {
 export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   checkSchedule(cfg.schedule);
   if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) throw new RangeError(`batch_size must be a positive integer, got ${cfg.batchSize}`);
-  const model = buildUNet(cfg.model, cfg.seed);
+  if (cfg.resolution) checkResolutionFidelity(cfg.resolution);
+  const model = buildUNet(cfg.model, cfg.seed, { anySize: cfg.resolution !== undefined });
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const opt = new SegOptimizer(trainable, cfg.optimizer);
   const allVars = [...model.weights.map((w) => w.read() as tf.Variable), ...opt.stateVariables()];
-  const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed });
+  const weights = classWeights(cfg.loss?.weighting ?? 'none', ds.train, ds.height * ds.width, ds.numClasses, ds.ignoreIndex);
+  const loss: LossConfig = { ...DEFAULT_LOSS, ...cfg.loss, classWeights: weights, ignoreIndex: ds.ignoreIndex };
+  checkLoss(loss, ds.numClasses);
+  const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed, loss, resolution: cfg.resolution });
   try {
     let startEpoch = 0;
     if (hooks.checkpointDir) {
@@ -121,22 +129,30 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
     const batches = Math.max(1, Math.floor(ds.train.count / bs));
     const totalEpochs = cfg.scheduleEpochs ?? cfg.epochs;
     const policy = isIdentityPolicy(cfg.augment) ? undefined : cfg.augment;
-    const hw = ds.height * ds.width;
-    const xBuf = new Float32Array(bs * hw * ds.channels);
-    const yBuf = new Uint8Array(bs * hw);
+    // The data an epoch (0-based) trains and is evaluated on: the dataset, or a down-scaled copy.
+    const dataAt = (epoch: number): SegDataset => {
+      const r = cfg.resolution;
+      if (!r) return ds;
+      const scale = resolutionScale(r, epoch + 1, totalEpochs);
+      return datasetAtSize(ds, scaledSide(ds.height, scale, cfg.model.depth, r.minSide), scaledSide(ds.width, scale, cfg.model.depth, r.minSide));
+    };
     let final: EpochResult | undefined;
     for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
+      const d = dataAt(epoch);
+      const hw = d.height * d.width;
+      const xBuf = new Float32Array(bs * hw * d.channels);
+      const yBuf = new Uint8Array(bs * hw);
       const order = Rng.derive(cfg.seed, 'order', epoch).shuffle(Array.from({ length: ds.train.count }, (_, i) => i));
       const augRng = Rng.derive(cfg.seed, 'augment', epoch);
       let lossSum = 0;
       for (let b = 0; b < batches; b++) {
         checkAborted(hooks.signal);
-        fillBatch(ds, ds.train, order.slice(b * bs, (b + 1) * bs), policy, augRng, xBuf, yBuf);
+        fillBatch(d, d.train, order.slice(b * bs, (b + 1) * bs), policy, augRng, xBuf, yBuf);
         const lr = learningRate(cfg.schedule, epoch + b / batches, totalEpochs);
         const lossT = tf.tidy(() => {
-          const x = tf.tensor4d(xBuf, [bs, ds.height, ds.width, ds.channels]);
-          const y = tf.tensor3d(yBuf, [bs, ds.height, ds.width], 'int32');
-          const { value, grads } = tf.variableGrads(() => segLoss(model.apply(x, { training: true }) as tf.Tensor, y, ds.numClasses), trainable);
+          const x = tf.tensor4d(xBuf, [bs, d.height, d.width, d.channels]);
+          const y = tf.tensor3d(yBuf, [bs, d.height, d.width], 'int32');
+          const { value, grads } = tf.variableGrads(() => segLoss(model.apply(x, { training: true }) as tf.Tensor, y, ds.numClasses, loss), trainable);
           opt.step(
             trainable.map((v) => grads[v.name]),
             lr,
@@ -147,8 +163,8 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
         lossT.dispose();
       }
       checkAborted(hooks.signal);
-      const cm = await evaluate(model, ds, ds.val);
-      final = { epoch: epoch + 1, loss: lossSum / batches, ...segMetrics(cm) };
+      const cm = await evaluate(model, d, d.val, 16, cfg.tta);
+      final = { epoch: epoch + 1, loss: lossSum / batches, resolution: d.height, ...segMetrics(cm) };
       final.diverged = !Number.isFinite(final.loss);
       if (hooks.checkpointDir) await saveCheckpoint(hooks.checkpointDir, allVars, { epoch: epoch + 1, step: opt.stepCount, key });
       await hooks.onEpoch?.(final);
@@ -157,7 +173,8 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
     }
     if (!final) {
       // Resumed at or past the target: evaluate the restored model.
-      final = { epoch: startEpoch, loss: NaN, ...segMetrics(await evaluate(model, ds, ds.val)) };
+      const d = dataAt(Math.max(0, startEpoch - 1));
+      final = { epoch: startEpoch, loss: NaN, resolution: d.height, ...segMetrics(await evaluate(model, d, d.val, 16, cfg.tta)) };
     }
     opt.dispose();
     return { model, final, resumedFrom: startEpoch };

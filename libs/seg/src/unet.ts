@@ -39,13 +39,14 @@ export function checkUNetConfig(c: UNetConfig): void {
 /**
  * Builds the U-Net as a tf.layers functional model (so it saves as a LayersModel). It outputs
  * per-pixel class logits [batch, H, W, classes]; apply softmax for probabilities. Weights are
- * initialised from `seed`, so the same seed gives the same network.
+ * initialised from `seed`, so the same seed gives the same network (whether or not `anySize`).
  */
-export function buildUNet(c: UNetConfig, seed: number): tf.LayersModel {
+export function buildUNet(c: UNetConfig, seed: number, options: { anySize?: boolean } = {}): tf.LayersModel {
   checkUNetConfig(c);
   const rng = Rng.derive(seed, 'unet-init');
   const init = () => tf.initializers.heNormal({ seed: rng.int(2 ** 31) });
-  const input = tf.input({ shape: [c.height, c.widthPx, c.channels], name: 'image' });
+  // anySize: height and width left open (any multiple of 2^depth), for training at several resolutions.
+  const input = tf.input({ shape: options.anySize ? [null, null, c.channels] : [c.height, c.widthPx, c.channels], name: 'image' });
   const act = (x: tf.SymbolicTensor, name: string): tf.SymbolicTensor => {
     switch (c.activation) {
       case 'relu':

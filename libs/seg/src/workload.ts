@@ -4,6 +4,7 @@ import { UserError, type Workload, type WorkloadContext } from '@segtune/core';
 import type { Params, WorkloadSpec } from '@segtune/space';
 import type { SegDataset } from './dataset';
 import { syntheticShapes } from './synthetic-shapes';
+import { syntheticStructures } from './synthetic-structures';
 import { folderDataset } from './folder-dataset';
 import { trialSettings } from './config';
 import { checkUNetConfig, unetStats, type UNetConfig } from './unet';
@@ -11,12 +12,13 @@ import { trainUNet, type EpochResult } from './train';
 import { estimateTrainingMemory, measureLatency } from './cost';
 import { saveModel } from './export';
 import { initBackend, type BackendInfo } from './backend';
+import { checkResolutionFidelity, type ResolutionFidelity } from './resolution-fidelity';
 
 /** The `workload` block of a space file with `kind: segmentation`, as read here (snake_case keys). */
 export interface SegWorkloadSpec {
   kind: 'segmentation';
   dataset?: {
-    kind?: 'synthetic-shapes' | 'folder';
+    kind?: 'synthetic-shapes' | 'synthetic-structures' | 'folder';
     image_size?: number;
     train_size?: number;
     val_size?: number;
@@ -26,6 +28,8 @@ export interface SegWorkloadSpec {
     num_classes?: number;
     class_names?: string[];
     val_fraction?: number;
+    /** Mask value of unlabelled pixels (folder datasets; Pascal VOC uses 255). */
+    ignore_index?: number;
   };
   /** tfjs backend: auto (default), tensorflow-gpu, tensorflow, wasm or cpu; `--backend` (ctx.device.backend) wins. */
   backend?: string;
@@ -35,10 +39,24 @@ export interface SegWorkloadSpec {
   latency_runs?: number;
   /** Epochs when the space has no budget block. */
   epochs?: number;
+  /**
+   * What the budget (epochs) buys: `epochs` (default) trains every epoch at full size;
+   * `epochs_resolution` trains early epochs down-scaled and the last ones at full size, so the
+   * low rungs of ASHA / Hyperband / BOHB cost a fraction (see resolution-fidelity.ts).
+   */
+  fidelity?: 'epochs' | 'epochs_resolution';
+  /** epochs_resolution: the scheduler's reduction factor (default 3). */
+  reduction_factor?: number;
+  /** epochs_resolution: halvings below full size (default 2, down to a quarter). */
+  resolution_levels?: number;
+  /** epochs_resolution: smallest side in pixels (default 8). */
+  min_resolution?: number;
 }
 
-const SPEC_KEYS = ['kind', 'dataset', 'backend', 'threads', 'latency_runs', 'epochs'];
-const DATASET_KEYS = ['kind', 'image_size', 'train_size', 'val_size', 'seed', 'noise', 'path', 'num_classes', 'class_names', 'val_fraction'];
+const SPEC_KEYS = ['kind', 'dataset', 'backend', 'threads', 'latency_runs', 'epochs', 'fidelity', 'reduction_factor', 'resolution_levels', 'min_resolution'];
+const FIDELITIES = ['epochs', 'epochs_resolution'];
+const DATASET_KEYS = ['kind', 'image_size', 'train_size', 'val_size', 'seed', 'noise', 'path', 'num_classes', 'class_names', 'val_fraction', 'ignore_index'];
+const DATASET_KINDS = ['synthetic-shapes', 'synthetic-structures', 'folder'];
 
 /** Validates a space file's segmentation block; one-line UserErrors naming the key. */
 export function parseSegSpec(raw: WorkloadSpec | Record<string, unknown>): SegWorkloadSpec {
@@ -49,18 +67,34 @@ export function parseSegSpec(raw: WorkloadSpec | Record<string, unknown>): SegWo
   if (typeof ds !== 'object' || Array.isArray(ds)) throw new UserError('workload.dataset must be a mapping (kind: synthetic-shapes | folder, ...)');
   for (const k of Object.keys(ds)) if (!DATASET_KEYS.includes(k)) throw new UserError(`workload.dataset.${k} is not a dataset option; allowed: ${DATASET_KEYS.join(', ')}`);
   const kind = ds.kind ?? 'synthetic-shapes';
-  if (kind !== 'synthetic-shapes' && kind !== 'folder') throw new UserError(`workload.dataset.kind "${String(kind)}" is unknown; allowed: synthetic-shapes, folder`);
+  if (!DATASET_KINDS.includes(kind as string)) throw new UserError(`workload.dataset.kind "${String(kind)}" is unknown; allowed: ${DATASET_KINDS.join(', ')}`);
   if (kind === 'folder' && typeof ds.path !== 'string') throw new UserError('workload.dataset.path is required for a folder dataset (a folder with images/ and masks/)');
-  for (const k of ['image_size', 'train_size', 'val_size', 'seed', 'num_classes', 'val_fraction', 'noise'] as const) {
+  for (const k of ['image_size', 'train_size', 'val_size', 'seed', 'num_classes', 'val_fraction', 'noise', 'ignore_index'] as const) {
     if (ds[k] !== undefined && typeof ds[k] !== 'number') throw new UserError(`workload.dataset.${k} must be a number, got ${JSON.stringify(ds[k])}`);
+  }
+  if (ds.ignore_index !== undefined && !(Number.isInteger(ds.ignore_index) && (ds.ignore_index as number) >= 0 && (ds.ignore_index as number) <= 255)) {
+    throw new UserError(`workload.dataset.ignore_index must be an integer in 0..255 (a mask value), got ${JSON.stringify(ds.ignore_index)}`);
   }
   for (const k of ['threads', 'latency_runs', 'epochs'] as const) {
     if (spec[k] !== undefined && (typeof spec[k] !== 'number' || !Number.isInteger(spec[k]) || (spec[k] as number) < 1)) {
       throw new UserError(`workload.${k} must be a positive integer, got ${JSON.stringify(spec[k])}`);
     }
   }
+  if (spec.fidelity !== undefined && !FIDELITIES.includes(spec.fidelity as string)) throw new UserError(`workload.fidelity "${String(spec.fidelity)}" is unknown; allowed: ${FIDELITIES.join(', ')}`);
+  for (const k of ['reduction_factor', 'resolution_levels', 'min_resolution'] as const) {
+    if (spec[k] === undefined) continue;
+    if (spec.fidelity !== 'epochs_resolution') throw new UserError(`workload.${k} applies only with fidelity: epochs_resolution`);
+    if (typeof spec[k] !== 'number' || !((spec[k] as number) > 0)) throw new UserError(`workload.${k} must be a positive number, got ${JSON.stringify(spec[k])}`);
+  }
+  if (spec.fidelity === 'epochs_resolution') checkResolutionFidelity(resolutionOf(spec as unknown as SegWorkloadSpec)!);
   if (spec.latency_runs !== undefined && (spec.latency_runs as number) < 20) throw new UserError(`workload.latency_runs must be at least 20, got ${spec.latency_runs}`);
   return { ...(spec as unknown as SegWorkloadSpec), dataset: { ...ds, kind } as SegWorkloadSpec['dataset'] };
+}
+
+/** The resolution schedule a spec asks for, or undefined for epochs alone. */
+export function resolutionOf(spec: SegWorkloadSpec): ResolutionFidelity | undefined {
+  if (spec.fidelity !== 'epochs_resolution') return undefined;
+  return { reductionFactor: spec.reduction_factor ?? 3, levels: spec.resolution_levels ?? 2, minSide: spec.min_resolution ?? 8 };
 }
 
 const datasets = new Map<string, SegDataset>();
@@ -74,8 +108,10 @@ export function loadDataset(spec: SegWorkloadSpec, spaceDir = process.cwd()): Se
   if (!ds) {
     ds =
       d.kind === 'folder'
-        ? folderDataset({ path: path!, numClasses: d.num_classes, classNames: d.class_names, imageSize: d.image_size, valFraction: d.val_fraction, seed: d.seed })
-        : syntheticShapes({ imageSize: d.image_size ?? 64, trainSize: d.train_size, valSize: d.val_size, seed: d.seed, noise: d.noise });
+        ? folderDataset({ path: path!, numClasses: d.num_classes, classNames: d.class_names, imageSize: d.image_size, valFraction: d.val_fraction, seed: d.seed, ignoreIndex: d.ignore_index })
+        : d.kind === 'synthetic-structures'
+          ? syntheticStructures({ imageSize: d.image_size ?? 32, trainSize: d.train_size, valSize: d.val_size, seed: d.seed, noise: d.noise })
+          : syntheticShapes({ imageSize: d.image_size ?? 64, trainSize: d.train_size, valSize: d.val_size, seed: d.seed, noise: d.noise });
     datasets.set(key, ds);
   }
   return ds;
@@ -97,14 +133,15 @@ export function modelConfig(params: Params, shape: { height: number; width: numb
 export function estimateMemoryBytes(params: Params, spec: WorkloadSpec | SegWorkloadSpec): number {
   const s = parseSegSpec(spec as Record<string, unknown>);
   const d = s.dataset ?? {};
-  const side = d.image_size ?? (d.kind === 'folder' ? 256 : 64);
-  const numClasses = d.num_classes ?? (d.kind === 'folder' ? 21 : 5);
+  const side = d.image_size ?? (d.kind === 'folder' ? 256 : d.kind === 'synthetic-structures' ? 32 : 64);
+  const numClasses = d.num_classes ?? (d.kind === 'folder' ? 21 : d.kind === 'synthetic-structures' ? 4 : 5);
   const settings = trialSettings(params);
   return estimateTrainingMemory({ ...settings.model, height: side, widthPx: side, channels: 3, numClasses }, settings.batchSize);
 }
 
 export interface FinalMetrics {
   miou: number;
+  miou_foreground: number;
   latency_ms: number;
   pixel_accuracy: number;
   dice: number;
@@ -138,20 +175,22 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
   let latencyMs = NaN;
   const { model: trained, final } = await trainUNet(
     ds,
-    { ...settings, model, epochs: o.epochs, scheduleEpochs: o.epochs, seed: o.seed },
+    { ...settings, model, epochs: o.epochs, scheduleEpochs: o.epochs, seed: o.seed, resolution: resolutionOf(o.spec) },
     {
       signal: o.signal,
       checkpointDir: o.checkpointDir,
       // Latency depends on the architecture, not the weights: measure it once before training
-      // so every report (and a multi-objective scheduler) can carry it.
+      // so every report (and a multi-objective scheduler) can carry it; always at the target
+      // resolution, whatever resolution the early epochs train at.
       beforeTraining: async (m) => {
-        latencyMs = (await measureLatency(m, [ds.height, ds.width, ds.channels], { runs: o.spec.latency_runs })).medianMs;
+        latencyMs = (await measureLatency(m, [ds.height, ds.width, ds.channels], { runs: o.spec.latency_runs, tta: settings.tta })).medianMs;
       },
       onEpoch: (r) => o.onEpoch?.(r, latencyMs),
     },
   );
   const metrics: FinalMetrics = {
     miou: final.miou,
+    miou_foreground: final.miou_foreground,
     latency_ms: latencyMs,
     pixel_accuracy: final.pixel_accuracy,
     dice: final.dice,
@@ -166,7 +205,7 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
  * The built-in segmentation workload: trains the U-Net a trial's params describe on the
  * spec's dataset for `ctx.budget.max` epochs (else `spec.epochs`, else 10), reports validation
  * metrics (and latency_ms) after every epoch, and returns
- * `{ miou, latency_ms, pixel_accuracy, dice, params, flops }`.
+ * `{ miou, miou_foreground, latency_ms, pixel_accuracy, dice, params, flops }`.
  */
 export function segmentationWorkload(rawSpec: WorkloadSpec | SegWorkloadSpec, options: { spaceDir?: string } = {}): Workload {
   const spec = parseSegSpec(rawSpec as Record<string, unknown>);
@@ -182,9 +221,9 @@ export function segmentationWorkload(rawSpec: WorkloadSpec | SegWorkloadSpec, op
       signal: ctx.signal,
       checkpointDir: ctx.artifactDir,
       onStart: ({ backend, params: p, flops, memory }) =>
-        ctx.setAttrs({ backend: backend.name, threads: backend.threads, params: p, flops, memory_estimate_bytes: memory }),
+        ctx.setAttrs({ backend: backend.name, threads: backend.threads, params: p, flops, memory_estimate_bytes: memory, ...(ctx.artifactDir ? { checkpoint_dir: resolve(ctx.artifactDir) } : {}) }),
       onEpoch: (r, latencyMs) =>
-        ctx.report(r.epoch, { miou: r.miou, latency_ms: latencyMs, pixel_accuracy: r.pixel_accuracy, dice: r.dice, loss: r.loss }),
+        ctx.report(r.epoch, { miou: r.miou, miou_foreground: r.miou_foreground, latency_ms: latencyMs, pixel_accuracy: r.pixel_accuracy, dice: r.dice, loss: r.loss, resolution: r.resolution }),
     });
     return metrics;
   };

@@ -85,8 +85,17 @@ export const workloadSchema = z.discriminatedUnion('kind', [
     env: z.record(z.string(), z.string()).optional(),
     grace_seconds: z.number().positive().optional(),
   }),
+  // The segmentation workload validates the rest of its block itself (libs/seg parseSegSpec).
   z.looseObject({
     kind: z.literal('segmentation'),
+    /** What the budget buys: full-size epochs, or early epochs down-scaled (resolution as a fidelity). */
+    fidelity: z.enum(['epochs', 'epochs_resolution']).optional(),
+    /** epochs_resolution: the scheduler's reduction factor (default 3). */
+    reduction_factor: z.number().gt(1).optional(),
+    /** epochs_resolution: halvings below full size (default 2). */
+    resolution_levels: z.number().int().min(1).max(4).optional(),
+    /** epochs_resolution: smallest side in pixels (default 8). */
+    min_resolution: z.number().int().positive().optional(),
   }),
 ]);
 

@@ -17,6 +17,8 @@ export interface ExportOptions {
   format?: 'yaml' | 'json';
   out?: string;
   withModel?: boolean;
+  /** With withModel: train the configuration again instead of exporting the trial's own weights. */
+  retrain?: boolean;
   backend?: string;
 }
 
@@ -89,20 +91,40 @@ export async function runExport(options: ExportOptions, stdout: NodeJS.WritableS
       if (spec.workload.kind !== 'segmentation') throw new UserError(`--with-model needs a segmentation workload; study "${record.name}" runs "${spec.workload.kind}"`);
       const seg = await import('@segtune/seg');
       const modelDir = join(dirname(out), `model-trial-${trial.number}`);
-      stdout.write(`training trial ${trial.number}'s configuration at full budget (${spec.budget?.max ?? 'default'} ${spec.budget?.name ?? 'epochs'})…\n`);
       const spaceFile = typeof record.attrs.space_file === 'string' ? record.attrs.space_file : undefined;
-      const trained = await seg.trainFinal({
-        params: trial.params,
-        spec: spec.workload,
-        outDir: modelDir,
-        epochs: spec.budget?.max,
-        backend: options.backend,
-        seed: record.seed,
-        spaceDir: spaceFile ? dirname(resolve(spaceFile)) : undefined,
-        onEpoch: (e) => stdout.write(`  epoch ${e.epoch}: ${Object.entries(e).filter(([k, v]) => k !== 'epoch' && typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}\n`),
-      });
+      const spaceDir = spaceFile ? dirname(resolve(spaceFile)) : undefined;
+      if (options.retrain) {
+        stdout.write(`training trial ${trial.number}'s configuration again at full budget (${spec.budget?.max ?? 'default'} ${spec.budget?.name ?? 'epochs'})…\n`);
+        const trained = await seg.trainFinal({
+          params: trial.params,
+          spec: spec.workload,
+          outDir: modelDir,
+          epochs: spec.budget?.max,
+          backend: options.backend,
+          seed: record.seed,
+          spaceDir,
+          onEpoch: (e) => stdout.write(`  epoch ${e.epoch}: ${Object.entries(e).filter(([k, v]) => k !== 'epoch' && typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toFixed(4)}`).join(', ')}\n`),
+        });
+        doc.metrics = { ...doc.metrics, ...Object.fromEntries(Object.entries(trained.metrics ?? {}).map(([k, v]) => [`final_${k}`, v as number])) };
+      } else {
+        const steps = Object.keys(trial.intermediate).map(Number);
+        const epoch = steps.length ? Math.max(...steps) : (spec.budget?.max ?? 0);
+        const dir = typeof trial.attrs.checkpoint_dir === 'string' ? trial.attrs.checkpoint_dir : resolve('results', record.name, `trial-${trial.number}`);
+        const exported = await seg.exportTrialModel({
+          params: trial.params,
+          spec: spec.workload,
+          checkpointDir: dir,
+          epoch,
+          outDir: modelDir,
+          backend: options.backend,
+          spaceDir,
+          expectMiou: typeof trial.metrics?.miou === 'number' ? trial.metrics.miou : undefined,
+          extra: { study: record.name, trial: trial.number },
+        });
+        stdout.write(`exported the weights trial ${trial.number} trained (epoch ${epoch}, from ${dir}): mIoU ${exported.metrics.miou.toFixed(6)}, as in the study\n`);
+        doc.metrics = { ...doc.metrics, model_miou: exported.metrics.miou };
+      }
       doc.model = modelDir;
-      doc.metrics = { ...doc.metrics, ...Object.fromEntries(Object.entries(trained.metrics ?? {}).map(([k, v]) => [`final_${k}`, v as number])) };
     }
     writeOutput('--out', out, formatExport(doc, format));
     stdout.write(`exported trial ${trial.number} of "${record.name}" (${reason}) to ${resolve(out)}${doc.model ? `\nmodel: ${doc.model}/model.json` : ''}\n`);
