@@ -106,7 +106,7 @@ describe.skipIf(!available)('segtune search on native TensorFlow', () => {
     expect(r.stderr.trim()).toBe('segtune: --backend tensorflow: native TensorFlow is not set up (run: segtune setup tensorflow)');
     const unknown = runCli(['search', space, '--backend', 'cuda', '--storage', db], { cwd: dir });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr.trim()).toBe("segtune: --backend: unknown tfjs backend 'cuda' (allowed: auto, tensorflow-gpu, tensorflow, wasm, cpu)");
+    expect(unknown.stderr.trim()).toBe("segtune: option '--backend <name>' argument 'cuda' is invalid. Allowed choices are tensorflow-gpu, tensorflow, wasm, cpu.");
   });
 
   it('segtune backends lists every backend with whether it is usable and why not', () => {
