@@ -18,50 +18,12 @@ import optuna
 import torch
 from torch import nn
 
-
-def conv_bn_relu(cin, cout, bn):
-    layers = [nn.Conv2d(cin, cout, 3, padding=1, bias=not bn)]
-    if bn:
-        layers.append(nn.BatchNorm2d(cout, momentum=0.01, eps=1e-3))
-    layers.append(nn.ReLU(inplace=True))
-    return layers
+from torch_unet import UNet
 
 
-class UNet(nn.Module):
-    """The libs/seg U-Net: two 3x3 convolutions per level, max-pool down, 2x2 transposed
-    convolution up, concatenated skips, 1x1 logits head; `width` filters at the top level,
-    doubling per level."""
-
-    def __init__(self, width, depth, bn, channels=3, classes=5):
-        super().__init__()
-        self.enc = nn.ModuleList()
-        cin = channels
-        for i in range(depth):
-            f = width * 2**i
-            self.enc.append(nn.Sequential(*conv_bn_relu(cin, f, bn), *conv_bn_relu(f, f, bn)))
-            cin = f
-        fb = width * 2**depth
-        self.bottleneck = nn.Sequential(*conv_bn_relu(cin, fb, bn), *conv_bn_relu(fb, fb, bn))
-        self.up, self.dec = nn.ModuleList(), nn.ModuleList()
-        cin = fb
-        for i in reversed(range(depth)):
-            f = width * 2**i
-            self.up.append(nn.ConvTranspose2d(cin, f, 2, stride=2))
-            self.dec.append(nn.Sequential(*conv_bn_relu(2 * f, f, bn), *conv_bn_relu(f, f, bn)))
-            cin = f
-        self.head = nn.Conv2d(cin, classes, 1)
-        self.pool = nn.MaxPool2d(2)
-
-    def forward(self, x):
-        skips = []
-        for block in self.enc:
-            x = block(x)
-            skips.append(x)
-            x = self.pool(x)
-        x = self.bottleneck(x)
-        for up, dec, skip in zip(self.up, self.dec, reversed(skips)):
-            x = dec(torch.cat([up(x), skip], dim=1))
-        return self.head(x)
+def unet(width, depth, bn, channels, classes):
+    """The libs/seg U-Net (torch_unet.py's), with tfjs' batch-norm momentum and epsilon."""
+    return UNet(width, depth, channels=channels, classes=classes, bn=bn, momentum=0.01, eps=1e-3)
 
 
 def learning_rate(name, lr, e, total, warmup_epochs=0, step_size=3, step_factor=0.5, min_factor=0.0):
@@ -120,7 +82,7 @@ def main():
         schedule = trial.suggest_categorical("schedule", ["constant", "cosine", "step", "warmup"])
         bn = trial.suggest_categorical("batch_norm", [True, False])
         torch.manual_seed(trial.number)
-        model = UNet(width, depth, bn, ch, classes)
+        model = unet(width, depth, bn, ch, classes)
         if opt_name == "adam":
             opt = torch.optim.Adam(model.parameters(), lr=lr)
         elif opt_name == "adamw":

@@ -13,28 +13,32 @@ import torch
 from torch import nn
 
 
-def conv_bn_relu(cin, cout, k):
-    return [nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout, momentum=0.1), nn.ReLU(inplace=True)]
+def conv_bn_relu(cin, cout, k, bn=True, momentum=0.1, eps=1e-5):
+    layers = [nn.Conv2d(cin, cout, k, padding=k // 2, bias=not bn)]
+    if bn:
+        layers.append(nn.BatchNorm2d(cout, momentum=momentum, eps=eps))
+    return [*layers, nn.ReLU(inplace=True)]
 
 
 class UNet(nn.Module):
-    def __init__(self, width, depth, k=3, channels=3, classes=5):
+    def __init__(self, width, depth, k=3, channels=3, classes=5, bn=True, momentum=0.1, eps=1e-5):
         super().__init__()
+        block = lambda cin, cout: conv_bn_relu(cin, cout, k, bn, momentum, eps)
         self.enc = nn.ModuleList()
         cin = channels
         for i in range(depth):
             f = width * 2**i
-            self.enc.append(nn.Sequential(*conv_bn_relu(cin, f, k), *conv_bn_relu(f, f, k)))
+            self.enc.append(nn.Sequential(*block(cin, f), *block(f, f)))
             cin = f
         fb = width * 2**depth
-        self.bottleneck = nn.Sequential(*conv_bn_relu(cin, fb, k), *conv_bn_relu(fb, fb, k))
+        self.bottleneck = nn.Sequential(*block(cin, fb), *block(fb, fb))
         self.up = nn.ModuleList()
         self.dec = nn.ModuleList()
         cin = fb
         for i in reversed(range(depth)):
             f = width * 2**i
             self.up.append(nn.ConvTranspose2d(cin, f, 2, stride=2))
-            self.dec.append(nn.Sequential(*conv_bn_relu(2 * f, f, k), *conv_bn_relu(f, f, k)))
+            self.dec.append(nn.Sequential(*block(2 * f, f), *block(f, f)))
             cin = f
         self.head = nn.Conv2d(cin, classes, 1)
         self.pool = nn.MaxPool2d(2)
