@@ -1,23 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { isRunning, waitGone as waitGoneFor } from '../../libs/executor/src/test-helpers';
 
-/** Whether a process runs (a zombie waiting for its reaper does not count). */
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export { isRunning } from '../../libs/executor/src/test-helpers';
 
-/** Waits up to `ms` for a process to stop running; true when it did. */
-export async function waitGone(pid: number, ms = 3_000): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (isRunning(pid)) {
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
+/** Waits up to `ms` (default 3 s here: the CLI's process trees) for a process to stop running. */
+export function waitGone(pid: number, ms = 3_000): Promise<boolean> {
+  return waitGoneFor(pid, ms);
 }
 
 /** Running processes whose environment holds `marker` (KEY=VALUE), this process excluded. */

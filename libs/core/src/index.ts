@@ -11,7 +11,7 @@ export type { Executor, TrialTask, TrialOutcome, RunOptions } from './executor';
 export type { Tracker, StudyEvent } from './tracker';
 export { Study, type StudyOptions, type TellOutcome } from './study';
 export { runController, type ControllerOptions, type ControllerResult, type StopReason } from './controller';
-export { failDeadTrials, failDeadLocalTrials, processIdentity, sameMachine, endLeftoverCommands } from './recovery';
+export { failDeadTrials, failDeadLocalTrials, processIdentity, processAlive, sameMachine, endLeftoverCommands } from './recovery';
 export { pathInside, studyOutputDir } from './output-path';
 export { processStartTime, endLeftoverProcessGroup, type ProcessGroupAttrs } from './leftover-processes';
 export { trialDocument, studyHeaderDocument, constraintsOf, type TrialDocument } from './documents';

@@ -34,7 +34,8 @@ export function sameMachine(attrs: Trial['attrs']): boolean {
   return attrs.pidns === undefined || me.pidns === undefined || attrs.pidns === me.pidns;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (one of another user counts: EPERM). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -53,7 +54,7 @@ export async function failDeadLocalTrials(storage: Storage, studyId: number): Pr
   const failed: Trial[] = [];
   for (const t of running) {
     const pid = typeof t.attrs.pid === 'number' ? t.attrs.pid : undefined;
-    if (pid !== undefined && pid !== process.pid && sameMachine(t.attrs) && !alive(pid)) {
+    if (pid !== undefined && pid !== process.pid && sameMachine(t.attrs) && !processAlive(pid)) {
       try {
         failed.push(await storage.finishTrial(t.id, { state: 'failed', attrs: { reason: 'crash', error: `the process running it (pid ${pid}) died` } }));
       } catch {

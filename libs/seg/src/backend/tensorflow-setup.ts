@@ -9,7 +9,7 @@ import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_proce
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { UserError } from '@segtune/core';
+import { processAlive, UserError } from '@segtune/core';
 import {
   DEFAULT_TF_VERSION,
   installDir,
@@ -243,20 +243,11 @@ function takeLock(dir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }).trim());
-      if (pid && pid !== process.pid && alive(pid)) throw new UserError(`another segtune setup (pid ${pid}) is building ${dir}; wait for it to finish`);
+      if (pid && pid !== process.pid && processAlive(pid)) throw new UserError(`another segtune setup (pid ${pid}) is building ${dir}; wait for it to finish`);
       rmSync(lock, { recursive: true, force: true });
     }
   }
   throw new Error(`could not take the setup lock ${lock}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function findWheel(dir: string, pkg: string): string {
