@@ -79,7 +79,7 @@ describe('search checks every input before it writes anything', () => {
   it('a failed --enqueue leaves no study that blocks the next run', () => {
     const db = join(dir, 'enqueue.db');
     bad(['search', 'quad.yaml', '--trials', '1', '--storage', db, '--enqueue', 'missing.yaml'], /--enqueue/);
-    const r = runCli(['search', 'quad.yaml', '--trials', '1', '--storage', db], { cwd: dir, env: { SEGTUNE_TEST_DELAY_MS: '0' } });
+    const r = runCli(['search', 'quad.yaml', '--trials', '1', '--storage', db, '--seed', '1'], { cwd: dir, env: { SEGTUNE_TEST_DELAY_MS: '0' } });
     expect(r.code, r.stderr).toBe(0);
   });
 });
