@@ -1,9 +1,18 @@
 // The executor a CLI command runs trials on: @segtune/executor's thread pool (or one process
 // per GPU), loading the CLI's bundled workload resolver in each worker.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UserError, type Executor } from '@segtune/core';
 // The light entry: the main process need not load tfjs to share out the cores.
 import { nativeBackendEnv } from '@segtune/seg/native-env';
-import { resolverModulePath } from './commands/search';
+
+/** The CLI's bundled workload resolver, loaded by executor threads and GPU processes. */
+export function resolverModulePath(): string {
+  // Works from the TypeScript sources (apps/cli/src) and from the bundle (apps/cli/dist).
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = here.endsWith('dist') ? resolve(here, '..') : here.includes('/src') ? here.slice(0, here.lastIndexOf('/src')) : resolve(here, '..');
+  return resolve(root, 'dist', 'workloads.mjs');
+}
 
 export interface CliExecutorOptions {
   kind?: 'inline' | 'pool' | 'gpu' | 'auto';

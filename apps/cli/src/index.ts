@@ -1,5 +1,6 @@
 export { buildProgram, main } from './main';
-export { runSearch, strategiesFor, resolverModulePath, type SearchOptions } from './commands/search';
+export { runSearch, type SearchOptions } from './commands/search';
+export { resolverModulePath } from './executor';
 export { runStatus } from './commands/status';
 export { resolveWorkload, loadModuleWorkload } from './workloads';
 export { parseDuration, formatDuration } from './duration';

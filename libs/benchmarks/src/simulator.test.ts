@@ -92,14 +92,16 @@ describe('learning-curve simulator', () => {
       const work = simulatorWorkload({ kind: 'simulator', noise: 0 });
       const params = { width: 16, depth: 3, lr: 0.01, batch_size: 32, dropout: 0.1, weight_decay: 1e-4 };
       const steps: number[] = [];
-      const ctx = (n: number, stopAt?: number): WorkloadContext => ({
+      const attrs: Record<string, unknown> = {};
+      const ctx = (n: number, stopAt?: number, resumeFrom?: WorkloadContext['resumeFrom']): WorkloadContext => ({
         trialNumber: n,
         seed: n,
         budget: { name: 'epochs', min: 1, max: 9 },
         signal: new AbortController().signal,
         device: { gpu: null },
-        setAttrs: () => undefined,
+        setAttrs: (a) => Object.assign(attrs, a),
         artifactDir: join(dir, `trial-${n}`),
+        resumeFrom,
         report: async (step) => {
           steps.push(step);
           if (step === stopAt) throw new Pruned(step);
@@ -108,9 +110,19 @@ describe('learning-curve simulator', () => {
       await expect(work(params, ctx(0, 3))).rejects.toThrow(Pruned);
       expect(steps).toEqual([1, 2, 3]);
       steps.length = 0;
-      const final = (await work(params, ctx(1))) as Record<string, number>;
+      // A new trial of the same params starts over unless the scheduler resumes it.
+      await expect(work(params, ctx(1, 1))).rejects.toThrow(Pruned);
+      expect(steps).toEqual([1]);
+      steps.length = 0;
+      const final = (await work(params, ctx(2, undefined, { trialNumber: 0, step: 3, artifactDir: join(dir, 'trial-0') }))) as Record<string, number>;
       expect(steps).toEqual([4, 5, 6, 7, 8, 9]);
       expect(final.accuracy).toBeCloseTo(trueAccuracy(params, 9), 10);
+      expect(attrs.resume_error).toBeUndefined();
+      // Resumed from a folder without a checkpoint: from the start, and the record says so.
+      steps.length = 0;
+      await work(params, ctx(3, undefined, { trialNumber: 9, step: 3, artifactDir: join(dir, 'trial-9') }));
+      expect(steps[0]).toBe(1);
+      expect(attrs).toMatchObject({ resumed_from_step: 0, resume_error: expect.stringContaining('no checkpoint') });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -189,12 +189,6 @@ export function bestReachableAccuracy(max: number = SIMULATOR_BUDGET.max, curve:
   return best;
 }
 
-/** Optional extensions a scheduler may offer a driver that can pause trials (synchronous SH). */
-interface PausingScheduler extends Scheduler {
-  hold?(ctx: SchedulerContext): boolean;
-  canStart?(trialNumber: number, history: readonly Trial[]): boolean;
-}
-
 export interface SimulateOptions {
   problem: SimulatorProblem;
   sampler: Sampler;
@@ -205,11 +199,6 @@ export interface SimulateOptions {
   /** Seeds the samplers' generators and the failure draws. Default 0. */
   seed?: number;
   maxTrials?: number;
-  /**
-   * Promotion-style scheduling: a trial whose params match an earlier configuration resumes
-   * after that configuration's last reported step, as from a checkpoint.
-   */
-  resume?: boolean;
   /** Fault injection: each trial fails at a random step, or hangs (stops reporting), with these chances. */
   failures?: { failProbability?: number; hangProbability?: number; staleSeconds?: number };
 }
@@ -252,7 +241,7 @@ interface Event {
  */
 export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
   const { problem, sampler, workers, wallSeconds } = options;
-  const scheduler = options.scheduler as PausingScheduler | undefined;
+  const scheduler = options.scheduler;
   const seed = options.seed ?? 0;
   const max = Math.floor(problem.budget.max);
   const firstStep = 1;
@@ -301,30 +290,28 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     if (scheduler?.canStart && !scheduler.canStart(number, trials)) return undefined;
     const running = trials.filter((t) => t.state === 'running');
     const history = trials.filter((t) => t.state !== 'running' && t.state !== 'waiting');
-    const params = problem.space.ordered(
-      await sampler.suggest({
-        space: problem.space,
-        objectives: problem.objectives,
-        constraints: [],
-        history,
-        running,
-        rng: Rng.derive(seed, 'sample', number),
-        trialNumber: number,
-        budget: problem.budget,
-        seed,
-      }),
-    );
+    const ctx = {
+      space: problem.space,
+      objectives: problem.objectives,
+      constraints: [],
+      history,
+      running,
+      rng: Rng.derive(seed, 'sample', number),
+      trialNumber: number,
+      budget: problem.budget,
+      seed,
+    };
+    // As Study.ask: a scheduler that resumes a paused configuration answers before the sampler.
+    const suggestion = (await scheduler?.suggest?.(ctx)) ?? { params: await sampler.suggest(ctx) };
+    const params = problem.space.ordered(suggestion.params);
     const trial: Trial = { id: number + 1, studyId: 1, number, state: 'running', params, intermediate: {}, attrs: {}, createdAt: now, startedAt: now, seq: ++change };
-    const bracket = scheduler?.bracketFor?.(number);
+    const { resume } = suggestion;
+    const bracket = scheduler?.bracketFor?.(resume?.rootTrialNumber ?? number);
     if (bracket !== undefined) trial.attrs.bracket = bracket;
+    if (resume) Object.assign(trial.attrs, { resumed_from_trial: resume.trialNumber, resumed_from_step: resume.step, config_root: resume.rootTrialNumber });
     trials.push(trial);
-    let step = firstStep;
-    if (options.resume) {
-      const key = simulatorConfigKey(params);
-      for (const t of trials) {
-        if (t !== trial && simulatorConfigKey(t.params) === key) for (const s of Object.keys(t.intermediate)) step = Math.max(step, Number(s) + 1);
-      }
-    }
+    // A resumed configuration continues after its checkpoint's step.
+    const step = resume ? resume.step + 1 : firstStep;
     const job: Job = { trial, step };
     const f = options.failures;
     if (f?.failProbability && faultRng.random() < f.failProbability) job.failAt = step + faultRng.int(Math.max(1, max - step + 1));
@@ -454,10 +441,9 @@ export interface SimulatorWorkloadSpec {
  * `workload: { kind: simulator }`: trains nothing, reports the simulated curve of its params
  * (width, depth, lr, batch_size, dropout; defaults for missing ones) at every epoch of the budget
  * (27 epochs without one) as { accuracy, error, latency_ms }, sleeping `step_seconds` real seconds
- * per epoch. With `ctx.artifactDir`, it keeps a checkpoint (the last epoch reported) in
- * `<artifact root>/checkpoints/<hash of params>/state.json`, the folder promotion-mode schedulers
- * name (`checkpointDir` in @segtune/schedulers): a trial of a configuration that was paused resumes
- * after its saved epoch instead of starting over.
+ * per epoch. With `ctx.artifactDir`, a trial that is stopped keeps a checkpoint (the last epoch
+ * reported) in `<artifactDir>/state.json`; a trial the scheduler resumes (`ctx.resumeFrom`, in
+ * promotion mode) loads the paused trial's checkpoint and goes on after its epoch.
  */
 export function simulatorWorkload(spec: SimulatorWorkloadSpec): Workload {
   const curve = spec.curve ?? 'exp';
@@ -466,11 +452,14 @@ export function simulatorWorkload(spec: SimulatorWorkloadSpec): Workload {
   const stepSeconds = spec.step_seconds ?? 0;
   return async (params: Params, ctx: WorkloadContext): Promise<MetricValues> => {
     const max = Math.max(1, Math.floor(ctx.budget?.max ?? SIMULATOR_BUDGET.max));
-    const checkpoint = ctx.artifactDir ? await checkpointFile(ctx.artifactDir, params) : undefined;
+    const { join } = await import('node:path');
+    const checkpoint = ctx.artifactDir ? join(ctx.artifactDir, 'state.json') : undefined;
     let step = 1;
-    if (checkpoint) {
-      const saved = await readCheckpoint(checkpoint);
+    if (ctx.resumeFrom?.artifactDir) {
+      const saved = await readCheckpoint(join(ctx.resumeFrom.artifactDir, 'state.json'));
       if (saved !== undefined && saved < max) step = saved + 1;
+      // No checkpoint where the scheduler said: say so, and train from the start.
+      else if (saved === undefined) ctx.setAttrs({ resumed_from_step: 0, resume_error: `no checkpoint in ${ctx.resumeFrom.artifactDir}` });
     }
     let last: MetricValues = simulatorMetrics(params, step, { noise, curve });
     for (; step <= max; step++) {
@@ -486,15 +475,6 @@ export function simulatorWorkload(spec: SimulatorWorkloadSpec): Workload {
     }
     return last;
   };
-}
-
-async function checkpointFile(artifactDir: string, params: Params): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  const { dirname, join } = await import('node:path');
-  // Same key and folder as checkpointDir in @segtune/schedulers (sorted [name, value] pairs).
-  const key = JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]]));
-  const hash = createHash('sha1').update(key).digest('hex').slice(0, 16);
-  return join(dirname(artifactDir), 'checkpoints', hash, 'state.json');
 }
 
 async function readCheckpoint(file: string): Promise<number | undefined> {

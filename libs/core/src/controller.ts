@@ -3,6 +3,7 @@ import type { Executor, TrialOutcome } from './executor';
 import { Rng } from './rng';
 import type { Study } from './study';
 import type { Trial } from './trial';
+import type { ResumePoint } from './scheduler';
 
 export interface ControllerOptions {
   study: Study;
@@ -85,8 +86,10 @@ export async function runController(options: ControllerOptions): Promise<Control
     return true;
   };
 
+  const artifactDirOf = (n: number) => (options.artifactRoot ? `${options.artifactRoot}/trial-${n}` : undefined);
   const launch = (trial: Trial): void => {
     started++;
+    const resume = resumePointOf(trial);
     options.onTrialStarted?.(trial);
     const controller = new AbortController();
     const onAbort = () => controller.abort();
@@ -101,10 +104,12 @@ export async function runController(options: ControllerOptions): Promise<Control
           spaceDir: options.spaceDir,
           objectiveNames: study.objectiveNames,
           budget: study.budget,
-          seed: Rng.derive(study.record.seed, 'trial', trial.number).next32(),
+          // A resumed configuration keeps its first trial's seed, so its checkpoint matches.
+          seed: Rng.derive(study.record.seed, 'trial', resume?.rootTrialNumber ?? trial.number).next32(),
           timeoutMs: options.trialTimeoutMs,
           backend: options.backend,
-          artifactDir: options.artifactRoot ? `${options.artifactRoot}/trial-${trial.number}` : undefined,
+          artifactDir: artifactDirOf(trial.number),
+          resumeFrom: resume ? { trialNumber: resume.trialNumber, step: resume.step, artifactDir: artifactDirOf(resume.trialNumber) } : undefined,
         },
         {
           onReport: (step, values) => study.report(trial, step, values),
@@ -169,4 +174,11 @@ export async function runController(options: ControllerOptions): Promise<Control
     clearInterval(heartbeat);
   }
   return { started, finished, stoppedBy: stoppedBy ?? 'trials', elapsedMs: now() - start };
+}
+
+/** The resume point `Study.ask` stored on a trial that continues an earlier one. */
+export function resumePointOf(trial: Trial): ResumePoint | undefined {
+  const { resumed_from_trial: from, resumed_from_step: step, config_root: root } = trial.attrs;
+  if (typeof from !== 'number' || typeof step !== 'number') return undefined;
+  return { trialNumber: from, step, rootTrialNumber: typeof root === 'number' ? root : from };
 }

@@ -1,5 +1,6 @@
 import type { Budget, Params, WorkloadSpec } from '@segtune/space';
 import type { Decision } from './scheduler';
+import type { WorkloadResume } from './workload';
 import type { MetricValues, TrialAttrs } from './trial';
 
 /** Everything a worker needs to run one trial; structured-cloneable. */
@@ -16,6 +17,8 @@ export interface TrialTask {
   timeoutMs?: number;
   backend?: string;
   artifactDir?: string;
+  /** Set when the trial continues an earlier trial's checkpoint (promotion mode). */
+  resumeFrom?: WorkloadResume;
 }
 
 export type TrialOutcome =

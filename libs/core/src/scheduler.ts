@@ -1,5 +1,6 @@
-import type { Budget } from '@segtune/space';
+import type { Budget, Params } from '@segtune/space';
 import type { Objective } from './objectives';
+import type { SamplerContext } from './sampler';
 import type { MetricValues, Trial } from './trial';
 
 export type Decision = 'continue' | 'stop';
@@ -15,6 +16,22 @@ export interface SchedulerContext {
   budget: Budget;
 }
 
+/** Where a trial continues from: an earlier trial of the same configuration, at its last step. */
+export interface ResumePoint {
+  /** The trial whose checkpoint is continued (the latest run of the configuration). */
+  trialNumber: number;
+  /** The step (epoch) its checkpoint holds; the new trial reports steps after it. */
+  step: number;
+  /** The first trial of the configuration: resumed runs keep its seed, so checkpoints match. */
+  rootTrialNumber: number;
+}
+
+/** What a scheduler that picks configurations itself answers at `ask`. */
+export interface Suggestion {
+  params: Params;
+  resume?: ResumePoint;
+}
+
 /**
  * Answers one question for each report: go on, or stop. Computed from stored intermediate
  * values only, so every worker of a distributed study reaches the same decision.
@@ -24,11 +41,21 @@ export interface Scheduler {
   decide(ctx: SchedulerContext): Decision;
   /** Hyperband families: the bracket a trial number belongs to (deterministic). */
   bracketFor?(trialNumber: number): number;
-  /**
-   * The budget a trial should train to before its next report matters (promotion-style
-   * schedulers use it to resume from a checkpoint); defaults to the whole budget.
-   */
+  /** False for schedulers that decide without the study's other trials (skips a sync). */
   readonly needsHistory?: boolean;
+  /**
+   * Schedulers that own the choice of configuration (promotion-style ASHA resuming a paused
+   * configuration, as Syne Tune's schedulers do): asked before the sampler; undefined leaves the
+   * choice to the sampler.
+   */
+  suggest?(ctx: SamplerContext): Suggestion | undefined | Promise<Suggestion | undefined>;
+  /**
+   * For drivers that can pause trials (the simulator): true parks the reporting trial at an
+   * undecided rung instead of deciding now (synchronous successive halving).
+   */
+  hold?(ctx: SchedulerContext): boolean;
+  /** For drivers that can pause trials: false keeps `trialNumber` from starting yet. */
+  canStart?(trialNumber: number, history: readonly Trial[]): boolean;
 }
 
 export type SchedulerFactory = (options: Record<string, unknown>, budget: Budget, objectives: readonly Objective[]) => Scheduler;

@@ -1,8 +1,8 @@
 import type { Budget, Params, Space } from '@segtune/space';
 import { Rng } from './rng';
 import { parseConstraint, type Constraint, type Objective } from './objectives';
-import type { Sampler } from './sampler';
-import { noScheduler, type Decision, type Scheduler } from './scheduler';
+import type { Sampler, SamplerContext } from './sampler';
+import { noScheduler, type Decision, type Scheduler, type Suggestion } from './scheduler';
 import type { FinishTrial, Storage, StudyRecord } from './storage';
 import type { FailReason, MetricValues, Trial, TrialAttrs } from './trial';
 import type { StudyEvent, Tracker } from './tracker';
@@ -104,13 +104,13 @@ export class Study {
     if (claimed) return this.started(claimed);
     const trial = await this.storage.createTrial(this.id, { state: 'running', params: {}, attrs: base }, limit);
     if (!trial) return undefined;
-    const bracket = this.scheduler.bracketFor?.(trial.number);
-    let params: Params;
+    let suggestion: Suggestion;
     try {
-      const all = this.sampler.needsHistory === false ? [] : await this.trials();
+      const needsHistory = this.sampler.needsHistory !== false || this.scheduler.suggest !== undefined;
+      const all = needsHistory ? await this.trials() : [];
       const history = all.filter((t) => t.state === 'complete' || t.state === 'pruned' || t.state === 'failed');
       const running = all.filter((t) => t.state === 'running' && t.id !== trial.id && Object.keys(t.params).length > 0);
-      params = await this.sampler.suggest({
+      const ctx: SamplerContext = {
         space: this.space,
         objectives: this.objectives,
         constraints: this.constraints,
@@ -120,15 +120,24 @@ export class Study {
         trialNumber: trial.number,
         budget: this.budget,
         seed: this.record.seed,
-      });
+      };
+      // A scheduler that owns the choice (a paused configuration to resume) goes first.
+      suggestion = (await this.scheduler.suggest?.(ctx)) ?? { params: await this.sampler.suggest(ctx) };
     } catch (e) {
       await this.storage.finishTrial(trial.id, { state: 'failed', attrs: { reason: 'sampler', error: `sampler failed: ${(e as Error).message}` } });
       throw e;
     }
-    params = this.space.ordered(params);
+    const params = this.space.ordered(suggestion.params);
     await this.storage.setTrialParams(trial.id, params);
-    if (bracket !== undefined) await this.storage.updateTrialAttrs(trial.id, { bracket });
-    return this.started({ ...trial, params, attrs: bracket === undefined ? trial.attrs : { ...trial.attrs, bracket } });
+    const { resume } = suggestion;
+    // A resumed configuration stays in the bracket of its first trial.
+    const bracket = this.scheduler.bracketFor?.(resume?.rootTrialNumber ?? trial.number);
+    const extra: TrialAttrs = {
+      ...(bracket === undefined ? {} : { bracket }),
+      ...(resume ? { resumed_from_trial: resume.trialNumber, resumed_from_step: resume.step, config_root: resume.rootTrialNumber } : {}),
+    };
+    if (Object.keys(extra).length) await this.storage.updateTrialAttrs(trial.id, extra);
+    return this.started({ ...trial, params, attrs: { ...trial.attrs, ...extra } });
   }
 
   private started(trial: Trial): Trial {

@@ -17,5 +17,7 @@ export interface Tracker {
   handle(event: StudyEvent): void;
   /** Waits until what was handled is delivered (or durably queued); called at the end. */
   flush?(timeoutMs?: number): Promise<void>;
+  /** Where a user sees the study's run (MLflow's page), once the sink has answered. */
+  runUrl?(timeoutMs?: number): Promise<string | undefined>;
   close?(): Promise<void>;
 }

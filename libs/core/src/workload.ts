@@ -8,6 +8,16 @@ export interface DeviceInfo {
   backend?: string;
 }
 
+/** A trial that continues an earlier trial of the same configuration. */
+export interface WorkloadResume {
+  /** The trial whose checkpoint to load. */
+  trialNumber: number;
+  /** The step its checkpoint holds: report steps after it. */
+  step: number;
+  /** That trial's artifact folder, where its checkpoint is. */
+  artifactDir?: string;
+}
+
 export interface WorkloadContext {
   trialNumber: number;
   /** The study seed mixed with the trial number: use it for initialisation and data order. */
@@ -25,6 +35,11 @@ export interface WorkloadContext {
   setAttrs(attrs: Record<string, unknown>): void;
   /** A folder this trial may write into (checkpoints, models). */
   artifactDir?: string;
+  /**
+   * Set when the scheduler resumes a paused configuration (ASHA in promotion mode): load the
+   * checkpoint from `resumeFrom.artifactDir` and go on after `resumeFrom.step`.
+   */
+  resumeFrom?: WorkloadResume;
   /** The study's objective names, which a result must hold (a command's result line, say). */
   objectiveNames?: readonly string[];
 }

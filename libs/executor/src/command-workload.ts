@@ -184,6 +184,11 @@ export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }
       SEGTUNE_PARAMS: JSON.stringify(params),
     };
     if (ctx.artifactDir) env.SEGTUNE_ARTIFACT_DIR = ctx.artifactDir;
+    if (ctx.resumeFrom) {
+      // Promotion mode: the command loads its checkpoint from there and reports later steps.
+      env.SEGTUNE_RESUME_STEP = String(ctx.resumeFrom.step);
+      if (ctx.resumeFrom.artifactDir) env.SEGTUNE_RESUME_DIR = ctx.resumeFrom.artifactDir;
+    }
     if (ctx.budget) env.SEGTUNE_BUDGET = JSON.stringify(ctx.budget);
     if (ctx.device.backend) env.SEGTUNE_BACKEND = ctx.device.backend;
     const exe = findExecutable(argv[0], cwd, env.PATH);

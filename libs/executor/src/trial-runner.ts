@@ -51,6 +51,7 @@ export async function runTrial(workload: Workload, task: TrialTask, options: Run
     signal,
     device: options.device,
     artifactDir: task.artifactDir,
+    resumeFrom: task.resumeFrom,
     objectiveNames: task.objectiveNames,
     setAttrs(more) {
       Object.assign(attrs, more);

@@ -1,8 +1,9 @@
-import type { Decision, Objective, Scheduler, SchedulerContext, Trial } from '@segtune/core';
+import type { Decision, Objective, SamplerContext, Scheduler, SchedulerContext, Suggestion, Trial } from '@segtune/core';
 import type { Budget } from '@segtune/space';
 import { bracketSequence, ladders, maxBrackets, resolveRungs, type ResolvedRungs, type RungSettings } from './brackets';
 import { asLoss, configKey, crossedRungs, historyWith, promotable, rungMetric, rungValue } from './rungs';
 import { UserError } from '@segtune/core';
+import { promotionSuggestion } from './promotion';
 
 export type AshaMode = 'stopping' | 'promotion';
 
@@ -14,7 +15,7 @@ export interface AshaOptions extends RungSettings {
   /**
    * `stopping` (default): a trial that is not in the top 1/η when it reaches a rung stops for
    * good. `promotion`: it pauses (ends pruned after saving a checkpoint) and a later trial with
-   * the same configuration resumes it when it enters the top 1/η (see `promotionSampler`).
+   * the same configuration resumes it when it enters the top 1/η (see `promotionSuggestion`).
    */
   mode?: AshaMode;
 }
@@ -85,6 +86,11 @@ export class AshaScheduler implements Scheduler {
 
   bracketFor(trialNumber: number): number {
     return this.sequence[trialNumber % this.sequence.length];
+  }
+
+  /** Promotion mode: a paused configuration that earned its next rung, before anything new. */
+  suggest(ctx: SamplerContext): Suggestion | undefined {
+    return this.mode === 'promotion' ? promotionSuggestion(this, [...ctx.history, ...ctx.running]) : undefined;
   }
 
   decide(ctx: SchedulerContext): Decision {

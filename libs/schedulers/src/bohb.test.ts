@@ -3,7 +3,7 @@ import { Rng, type SamplerContext, type Trial } from '@segtune/core';
 import { Space } from '@segtune/space';
 import { createBohb } from './bohb';
 import { AshaScheduler } from './asha';
-import { checkpointDir, promotable } from './promotion';
+import { promotable, promotionSuggestion } from './promotion';
 import { FakeHistory } from './test-helpers';
 
 const space = new Space([
@@ -105,9 +105,26 @@ describe('promotion mode', () => {
     expect(promotable(s, h.trials)).toEqual({ x: 3 });
   });
 
-  it('checkpoint folders depend on the params, not on key order, next to the trial folders', () => {
-    expect(checkpointDir('/r/trial-3', { a: 1, b: 'x' })).toBe(checkpointDir('/r/trial-9', { b: 'x', a: 1 }));
-    expect(checkpointDir('/r/trial-3', { a: 1 })).toMatch(/^\/r\/checkpoints\/[0-9a-f]{16}$/);
-    expect(checkpointDir('/r/trial-3', { a: 2 })).not.toBe(checkpointDir('/r/trial-3', { a: 1 }));
+  it('answers ask with the configuration to resume: its latest trial, the step its checkpoint holds, and its first trial', () => {
+    const h = new FakeHistory(acc, b9);
+    const s = new AshaScheduler(b9, acc, { mode: 'promotion' });
+    for (const [i, v] of [[0, 0.5], [1, 0.4], [2, 0.3], [3, 0.2], [4, 0.1], [5, 0.05]] as const) h.report(s, i, 1, v);
+    h.finish(0, 'complete');
+    // Trial 1's configuration is promoted from rung 1: resume after step 1 of trial 1.
+    expect(promotionSuggestion(s, h.trials)).toEqual({ params: { x: 1 }, resume: { trialNumber: 1, step: 1, rootTrialNumber: 1 } });
+    // Resumed as trial 6 and paused again at rung 3: the next resume continues trial 6 at step 3.
+    h.add(6, { x: 1 });
+    h.report(s, 6, 2, 0.6);
+    h.report(s, 6, 3, 0.6);
+    h.finish(6, 'pruned');
+    // Two more configurations reach rung 3 below it: trial 6's configuration leads rung 3 and
+    // is resumed again, from trial 6's checkpoint at step 3, still rooted at trial 1.
+    for (const i of [7, 8]) {
+      h.add(i, { x: i });
+      h.report(s, i, 3, 0.1);
+    }
+    expect(promotionSuggestion(s, h.trials)).toEqual({ params: { x: 1 }, resume: { trialNumber: 6, step: 3, rootTrialNumber: 1 } });
+    // Stopping mode never resumes anything.
+    expect(new AshaScheduler(b9, acc).suggest({ history: h.trials, running: [] } as never)).toBeUndefined();
   });
 });

@@ -1,9 +1,7 @@
 import { UserError, type Objective, type Sampler, type SamplerContext, type Trial } from '@segtune/core';
 import type { Budget, Params } from '@segtune/space';
-import type { AshaMode } from './asha';
 import { bohbCandidate, spaceDims } from './bohb-kde';
 import { HyperbandScheduler, type HyperbandOptions } from './hyperband';
-import { promotionSampler } from './promotion';
 import { asLoss, rungValue } from './rungs';
 
 export interface BohbModelOptions {
@@ -103,5 +101,5 @@ export function createBohb(budget: Budget | undefined, objectives: readonly Obje
   const scheduler = new HyperbandScheduler(budget, objectives, options, 'bohb');
   const budgets = scheduler.ladders.flat();
   const sampler = new BohbSampler(objectives[0], budgets, scheduler.rungs.budget.max, options);
-  return { scheduler, sampler: scheduler.mode === ('promotion' satisfies AshaMode) ? promotionSampler(scheduler, sampler) : sampler };
+  return { scheduler, sampler };
 }

@@ -72,11 +72,14 @@ describe('scheduler registry', () => {
     expect(message(() => createScheduler({ kind: 'sha', cohort_size: 0 }, b9, objectives))).toContain('cohort_size must be at least 1');
   });
 
-  it('pairs bohb with its own sampler and promotion mode with a promoting wrapper', () => {
+  it('pairs bohb with its own sampler; promotion mode resumes through the scheduler', () => {
     const base = new RandomSampler();
     expect(createSchedulerAndSampler('asha', budget, objectives, base).sampler).toBe(base);
     expect(createSchedulerAndSampler('bohb', budget, objectives, base).sampler.name).toBe('bohb');
-    expect(createSchedulerAndSampler({ kind: 'asha', mode: 'promotion' }, budget, objectives, base).sampler.name).toBe('random+promotion');
+    // Promotion mode keeps the study's sampler; the scheduler itself answers with resumes.
+    const promo = createSchedulerAndSampler({ kind: 'asha', mode: 'promotion' }, budget, objectives, base);
+    expect(promo.sampler).toBe(base);
+    expect(promo.scheduler.suggest).toBeTypeOf('function');
     expect(createBohbSampler({ kind: 'bohb', random_fraction: 0.5 }, budget, objectives).name).toBe('bohb');
     expect(() => createBohbSampler('asha', budget, objectives)).toThrow(UserError);
   });

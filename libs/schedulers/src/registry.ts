@@ -6,7 +6,6 @@ import { HyperbandScheduler } from './hyperband';
 import { MedianStoppingScheduler } from './median';
 import { MoAshaScheduler, type MoSelection } from './moasha';
 import { OptionReader } from './options';
-import { promotionSampler } from './promotion';
 import { SuccessiveHalvingScheduler } from './successive-halving';
 
 const RUNG = ['reduction_factor', 'min_resource', 'grace_period'] as const;
@@ -33,8 +32,10 @@ function rung(o: OptionReader) {
   };
 }
 
+// Promotion mode needs no sampler of its own: the scheduler answers `suggest` with the paused
+// configuration to resume before the study's sampler is asked.
 function withPromotion(s: AshaScheduler): Built {
-  return { scheduler: s, sampler: s.mode === 'promotion' ? (base) => promotionSampler(s, base) : undefined };
+  return { scheduler: s };
 }
 
 /** One line per scheduler kind: adding one is a new file plus an entry here. */
@@ -120,7 +121,8 @@ export function createScheduler(spec: StrategySpec | string | undefined, budget:
 
 /**
  * The scheduler plus the sampler the study must use with it: BOHB's own model sampler for
- * `bohb`, the promoting wrapper around `base` for `mode: promotion`, else `base` itself.
+ * `bohb`, else `base` itself (promotion mode resumes configurations through the scheduler's
+ * `suggest`).
  */
 export function createSchedulerAndSampler(
   spec: StrategySpec | string | undefined,

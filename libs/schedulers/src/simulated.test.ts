@@ -39,9 +39,12 @@ describe('schedulers on the simulator', () => {
 
   it('promotion mode resumes paused configurations instead of retraining them', async () => {
     const { scheduler, sampler } = createSchedulerAndSampler({ kind: 'asha', mode: 'promotion' }, problem.budget, problem.objectives, new RandomSampler());
-    const r = await simulate({ problem, sampler, scheduler, workers: 4, wallSeconds: 20000, seed: 3, resume: true });
+    const r = await simulate({ problem, sampler, scheduler, workers: 4, wallSeconds: 20000, seed: 3 });
     const resumed = r.trials.filter((t) => Object.keys(t.intermediate).length > 0 && !t.intermediate[1]);
     expect(resumed.length).toBeGreaterThan(0);
+    // Each resumed trial's record names the step it continued from, and its reports start after it.
+    for (const t of resumed) expect(Math.min(...Object.keys(t.intermediate).map(Number))).toBe((t.attrs.resumed_from_step as number) + 1);
+    expect(r.trials.filter((t) => t.attrs.resumed_from_step !== undefined)).toHaveLength(resumed.length);
     expect(r.completions.length).toBeGreaterThan(0);
     // No epoch is trained twice: the trials of one configuration report disjoint, contiguous steps
     // from 1, each resumed trial starting right after its configuration's last reported step.

@@ -91,6 +91,24 @@ describe('training', () => {
     expect(other.resumedFrom).toBe(0);
   });
 
+  it('a promoted trial resumes from the paused trial\'s folder and checkpoints into its own', async () => {
+    const paused = join(dir, 'trial-1');
+    const own = join(dir, 'trial-7');
+    const first = await trainUNet(ds, cfg({ epochs: 2, scheduleEpochs: 3 }), { checkpointDir: paused });
+    first.model.dispose();
+    const restored: number[] = [];
+    const epochs: number[] = [];
+    const resumed = await trainUNet(ds, cfg(), { checkpointDir: own, resumeDir: paused, onResumed: (e) => void restored.push(e), onEpoch: (r) => void epochs.push(r.epoch) });
+    resumed.model.dispose();
+    expect(restored).toEqual([2]);
+    expect(epochs).toEqual([3]);
+    expect(existsSync(join(own, 'checkpoint.json'))).toBe(true);
+    // Nothing to resume from: says 0 and trains from the start.
+    const fresh = await trainUNet(ds, cfg({ epochs: 1 }), { resumeDir: join(dir, 'nowhere'), onResumed: (e) => void restored.push(e) });
+    fresh.model.dispose();
+    expect(restored).toEqual([2, 0]);
+  });
+
   it('export then reload gives the same predictions', async () => {
     const r = await trainUNet(ds, cfg({ epochs: 1 }));
     const out = join(dir, 'model');

@@ -50,6 +50,13 @@ export interface TrainHooks {
   signal?: AbortSignal;
   /** Where to save a checkpoint after every epoch and resume from, when set. */
   checkpointDir?: string;
+  /**
+   * Resume from this folder's checkpoint instead (an earlier trial of the same configuration,
+   * promoted by the scheduler); checkpoints are still saved to `checkpointDir`.
+   */
+  resumeDir?: string;
+  /** With `resumeDir`: the epoch the checkpoint restored (0: none matched, training starts over). */
+  onResumed?: (epoch: number) => void;
 }
 
 export interface TrainResult {
@@ -117,13 +124,15 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
   const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed, loss, resolution: cfg.resolution });
   try {
     let startEpoch = 0;
-    if (hooks.checkpointDir) {
-      const meta = loadCheckpoint(hooks.checkpointDir, allVars, key);
+    const from = hooks.resumeDir ?? hooks.checkpointDir;
+    if (from) {
+      const meta = loadCheckpoint(from, allVars, key);
       if (meta) {
         startEpoch = Math.min(meta.epoch, cfg.epochs);
         opt.setStepCount(meta.step);
       }
     }
+    if (hooks.resumeDir) hooks.onResumed?.(startEpoch);
     await hooks.beforeTraining?.(model);
     const bs = Math.min(cfg.batchSize, ds.train.count);
     const batches = Math.max(1, Math.floor(ds.train.count / bs));

@@ -159,6 +159,9 @@ interface RunOptions {
   backend?: string;
   signal?: AbortSignal;
   checkpointDir?: string;
+  /** A promoted trial: the paused trial's folder, whose checkpoint it continues. */
+  resumeDir?: string;
+  onResumed?: (epoch: number) => void;
   onEpoch?: (r: EpochResult, latencyMs: number) => Promise<void> | void;
   onStart?: (info: { backend: BackendInfo; params: number; flops: number; memory: number }) => void;
   /** Keep the trained model (the caller disposes it). */
@@ -179,6 +182,8 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
     {
       signal: o.signal,
       checkpointDir: o.checkpointDir,
+      resumeDir: o.resumeDir,
+      onResumed: o.onResumed,
       // Latency depends on the architecture, not the weights: measure it once before training
       // so every report (and a multi-objective scheduler) can carry it; always at the target
       // resolution, whatever resolution the early epochs train at.
@@ -220,6 +225,11 @@ export function segmentationWorkload(rawSpec: WorkloadSpec | SegWorkloadSpec, op
       backend: ctx.device.backend,
       signal: ctx.signal,
       checkpointDir: ctx.artifactDir,
+      resumeDir: ctx.resumeFrom?.artifactDir,
+      // The study stored the step it asked to resume from; correct it when the checkpoint said otherwise.
+      onResumed: (epoch) => {
+        if (epoch !== ctx.resumeFrom?.step) ctx.setAttrs({ resumed_from_step: epoch, ...(epoch === 0 ? { resume_error: `no checkpoint of this configuration in ${ctx.resumeFrom?.artifactDir}` } : {}) });
+      },
       onStart: ({ backend, params: p, flops, memory }) =>
         ctx.setAttrs({ backend: backend.name, threads: backend.threads, params: p, flops, memory_estimate_bytes: memory, ...(ctx.artifactDir ? { checkpoint_dir: resolve(ctx.artifactDir) } : {}) }),
       onEpoch: (r, latencyMs) =>

@@ -3,5 +3,3 @@ export { SqliteStorage, SQLITE_SCHEMA_VERSION } from './sqlite-storage';
 export { openStorage, registerStorageScheme, maskUrl, DEFAULT_STORAGE, type StorageOpener } from './open-storage';
 export { rowToTrial, rowToStudy, specToJson, type TrialRow, type StudyRow } from './rows';
 export { PostgresStorage, openPostgresStorage, POSTGRES_SCHEMA_VERSION, type PostgresOptions, type RefusedTransition } from './postgres-storage';
-export { recoverStaleTrials, startStaleSweeper, countRetries, type StaleRecovery, type StaleRecoveryOptions, type StudyHandle } from './stale-recovery';
-export { settleRunningTrials, type SettleOptions } from './settle-running';

@@ -1,4 +1,5 @@
-import type { Trial } from '@segtune/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Trial } from './trial';
 import type { StaleRecovery, StudyHandle } from './stale-recovery';
 
 export interface SettleOptions {
@@ -26,9 +27,6 @@ export async function settleRunningTrials(study: StudyHandle, options: SettleOpt
     await options.sweep().catch(() => undefined);
     const running = await study.storage.getTrials(study.id, { states: ['running'] });
     if (running.length === 0 || Date.now() >= until || options.signal?.aborted) return running;
-    await new Promise<void>((done) => {
-      const timer = setTimeout(done, poll);
-      options.signal?.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
-    });
+    await sleep(poll, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }

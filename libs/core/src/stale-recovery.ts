@@ -1,4 +1,6 @@
-import { endLeftoverCommands, failDeadLocalTrials, type Storage, type Trial } from '@segtune/core';
+import { endLeftoverCommands, failDeadLocalTrials } from './recovery';
+import type { Storage } from './storage';
+import type { Trial } from './trial';
 
 export interface StaleRecoveryOptions {
   /** A running trial whose heartbeat is older than this is failed (reason `stale`). */

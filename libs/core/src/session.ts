@@ -1,0 +1,283 @@
+import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { didYouMean, parseSpace, type Budget, type LoadedSpace, type Params, type StrategySpec, type WorkloadSpec } from '@segtune/space';
+import { runController, type StopReason } from './controller';
+import type { Executor } from './executor';
+import { bestTrials, parseConstraint, type Objective } from './objectives';
+import { failDeadTrials } from './recovery';
+import type { Sampler } from './sampler';
+import type { Scheduler } from './scheduler';
+import { settleRunningTrials } from './settle-running';
+import { countRetries, startStaleSweeper, type StaleRecovery } from './stale-recovery';
+import { StudyExistsError, type Storage, type StudyRecord } from './storage';
+import { Study, type StudyOptions } from './study';
+import type { Tracker } from './tracker';
+import type { Trial, TrialAttrs } from './trial';
+import { UserError } from './user-error';
+import { studyOutputDir } from './output-path';
+
+/**
+ * Builds a study's sampler and scheduler (the one factory lives in @segtune/schedulers; core
+ * knows only its shape, so that it imports no adapter).
+ */
+export type StrategyBuilder = (
+  input: { sampler?: StrategySpec; scheduler?: StrategySpec; objectives: readonly Objective[]; budget?: Budget },
+  overrides?: { sampler?: string; scheduler?: string },
+) => { sampler: Sampler; scheduler: Scheduler; samplerSpec: StrategySpec; schedulerSpec?: StrategySpec; warnings: string[] };
+
+export interface OpenSessionOptions {
+  storage: Storage;
+  strategies: StrategyBuilder;
+  /**
+   * `create`: a new study (one that exists is refused); `resume`: an existing one, run with the
+   * space file given; `join`: an existing one as stored (a worker), created from `space` when it
+   * does not exist yet (racing workers agree on one).
+   */
+  mode: 'create' | 'resume' | 'join';
+  /** The study's name; default the space file's `name`. */
+  name?: string;
+  /** The space file (required for create and resume). */
+  space?: LoadedSpace;
+  /** `--sampler KIND` / `--scheduler KIND`. */
+  overrides?: { sampler?: string; scheduler?: string };
+  /** A new study's seed; default the space file's, else random. */
+  seed?: number;
+  /** A new study's limits. */
+  limits?: { trials?: number; timeoutMs?: number };
+}
+
+export interface Session {
+  storage: Storage;
+  record: StudyRecord;
+  created: boolean;
+  mode: OpenSessionOptions['mode'];
+  /** The space the study runs: the file given, or (joining) the one stored with the study. */
+  loaded: LoadedSpace;
+  sampler: Sampler;
+  scheduler: Scheduler;
+  workload: WorkloadSpec;
+  /** Relative paths in the workload (a user module) are relative to the space file. */
+  spaceDir: string;
+  /** One line each for the user (options a flag set aside, a space file not used). */
+  warnings: string[];
+  /** Resuming: trials that were running when the last run died, now failed. */
+  recovered: Trial[];
+}
+
+function noStudy(storage: Storage, name: string, known: string[], flag: string, hint: string): UserError {
+  return new UserError(
+    `${flag}: no study named "${name}" in ${storage.description}${didYouMean(name, known)}${known.length ? `; known: ${known.slice(0, 10).join(', ')}` : '; the storage holds no study'}${hint}`,
+  );
+}
+
+/**
+ * Creates, resumes or joins a study from a space file: the one place that does it, for
+ * `segtune search`, `segtune worker` and the library API.
+ */
+export async function openSession(o: OpenSessionOptions): Promise<Session> {
+  const { storage } = o;
+  const name = o.name ?? o.space?.spec.name;
+  if (!name) throw new UserError('--study: required; the name of the study');
+  const existing = await storage.getStudy(name);
+  if (o.mode === 'create' && existing) {
+    throw new UserError(`--study: a study named "${name}" already exists in ${storage.description}; add --resume to continue it, or pass --study with a new name`);
+  }
+  if (o.mode === 'resume' && !existing) throw noStudy(storage, name, (await storage.listStudies()).map((s) => s.name), '--resume', '');
+  if (o.mode === 'join' && !existing && !o.space) {
+    throw noStudy(storage, name, (await storage.listStudies()).map((s) => s.name), '--study', `; create it with \`segtune search SPACE.yaml --storage URL --study ${name}\` or pass --space FILE`);
+  }
+  const warnings: string[] = [];
+  if (existing && o.mode === 'join') return joined(storage, existing, o, warnings);
+  const loaded = o.space!;
+  const { spec } = loaded;
+  for (const c of spec.constraints ?? []) if (!parseConstraint(c)) throw new UserError(`${loaded.file}: malformed constraint "${c}"`);
+  const built = o.strategies(spec, o.overrides);
+  warnings.push(...built.warnings);
+  let record = existing;
+  let created = false;
+  if (!record) {
+    try {
+      record = await storage.createStudy({
+        name,
+        objectives: spec.objectives,
+        constraints: spec.constraints,
+        budget: spec.budget,
+        sampler: built.samplerSpec,
+        scheduler: built.schedulerSpec,
+        seed: o.seed ?? spec.seed ?? Math.floor(Math.random() * 2 ** 31),
+        spaceSource: loaded.source,
+        limits: o.limits ?? {},
+        attrs: { space_file: resolve(loaded.file), workload: spec.workload },
+      });
+      created = true;
+    } catch (e) {
+      // Another worker created it a moment ago: join that one.
+      const other = e instanceof StudyExistsError && o.mode === 'join' ? await storage.getStudy(name) : undefined;
+      if (!other) throw e;
+      return joined(storage, other, o, warnings);
+    }
+  }
+  const recovered = o.mode === 'resume' ? await failDeadTrials(storage, record.id, 60_000) : [];
+  return { storage, record, created, mode: o.mode, loaded, sampler: built.sampler, scheduler: built.scheduler, workload: spec.workload, spaceDir: dirname(resolve(loaded.file)), warnings, recovered };
+}
+
+/** An existing study as stored: its own space, sampler and scheduler. */
+function joined(storage: Storage, record: StudyRecord, o: OpenSessionOptions, warnings: string[]): Session {
+  if (!record.spaceSource) throw new UserError(`--study: study "${record.name}" stores no space file, so a worker cannot rebuild it; run it with \`segtune search --resume\``);
+  const spaceFile = typeof record.attrs.space_file === 'string' ? record.attrs.space_file : undefined;
+  const loaded = parseSpace(record.spaceSource, spaceFile ?? `<study ${record.name}>`);
+  if (o.space && o.space.source !== record.spaceSource) warnings.push(`study "${record.name}" exists; using its stored space, not ${o.space.file}`);
+  const built = o.strategies({ sampler: record.sampler, scheduler: record.scheduler, objectives: record.objectives, budget: record.budget });
+  warnings.push(...built.warnings);
+  const spaceDir = dirname(resolve(o.space?.file ?? spaceFile ?? '.'));
+  return { storage, record, created: false, mode: 'join', loaded, sampler: built.sampler, scheduler: built.scheduler, workload: loaded.spec.workload, spaceDir, warnings, recovered: [] };
+}
+
+/**
+ * A study whose trial limit does not count reruns of stale trials (`retry_of`): a worker that
+ * dies must not shrink the study. The limit is raised by the reruns seen at each ask.
+ */
+class RerunAwareStudy extends Study {
+  override async ask(attrs: TrialAttrs = {}, maxTrials?: number): Promise<Trial | undefined> {
+    if (maxTrials === undefined) return super.ask(attrs, maxTrials);
+    return super.ask(attrs, maxTrials + countRetries(await this.trials()));
+  }
+}
+
+export interface RunSessionOptions {
+  executor: Executor;
+  trackers?: Tracker[];
+  /** Name stored on this process's trials (default host:pid). */
+  worker?: string;
+  /** Trials the study may hold, all workers together. */
+  maxTrials?: number;
+  /** Start no trial after this time (ms since the epoch). */
+  deadline?: number;
+  trialTimeoutMs?: number;
+  backend?: string;
+  heartbeatMs?: number;
+  maxConsecutiveFailures?: number;
+  /** Configurations to run first (`--enqueue`); a new study's own `enqueue:` list comes before. */
+  enqueue?: { params: Params; attrs?: TrialAttrs }[];
+  /**
+   * A study shared with other workers: recover their dead trials (failed as stale after
+   * `graceMs`, rerun up to `retryFailed` times), stay while their trials run when reruns are
+   * wanted, and before leaving wait out the grace for a last dead worker's trial.
+   */
+  shared?: { graceMs: number; retryFailed: number; onRecovered?(r: StaleRecovery): void };
+  stopSignal?: AbortSignal;
+  abortSignal?: AbortSignal;
+  /** Called once the study is ready, before the first trial (print a banner, a run URL). */
+  onReady?(study: Study): void | Promise<void>;
+  onTrialFinished?(trial: Trial): void;
+  onError?(error: Error): void;
+  /** Notes from the sampler (a GP falling back to random) and the sweeper. */
+  onNote?(message: string): void;
+}
+
+export interface SessionResult {
+  study: Study;
+  /** Trials this process started and finished. */
+  started: number;
+  finished: Trial[];
+  stoppedBy: StopReason;
+  /** Other workers' trials failed as stale here, and the reruns enqueued for them. */
+  recovered: number;
+  requeued: number;
+  elapsedMs: number;
+  /** Every trial of the study at the end. */
+  trials: Trial[];
+}
+
+/**
+ * Runs a session's study to its limits: the search loop and the worker loop in one (a search is
+ * a worker on a study nobody else shares). Emits the study's events to the trackers and flushes
+ * them at the end; the caller owns and closes the executor, trackers and storage.
+ */
+export async function runSession(session: Session, o: RunSessionOptions): Promise<SessionResult> {
+  const { record } = session;
+  const startedAt = Date.now();
+  const options: StudyOptions = { storage: session.storage, record, space: session.loaded.space, sampler: session.sampler, scheduler: session.scheduler, worker: o.worker, trackers: o.trackers };
+  const retryFailed = o.shared?.retryFailed ?? 0;
+  const study = retryFailed > 0 ? new RerunAwareStudy(options) : new Study(options);
+  if (session.sampler.onWarning === undefined && o.onNote) (session.sampler as { onWarning?: (m: string) => void }).onWarning = o.onNote;
+  if (session.created) for (const cfg of session.loaded.spec.enqueue ?? []) await study.enqueue(cfg);
+  for (const e of o.enqueue ?? []) await study.enqueue(e.params, e.attrs);
+  if (session.created || session.mode !== 'join') study.emit({ kind: 'study-started', study: record, spaceFile: session.loaded.file });
+  await o.onReady?.(study);
+
+  let recovered = 0;
+  let requeued = 0;
+  const shared = o.shared;
+  const sweeper = shared
+    ? startStaleSweeper(study, {
+        graceMs: shared.graceMs,
+        retryFailed,
+        onRecovered: (r) => {
+          recovered += r.failed.length;
+          requeued += r.requeued.length;
+          shared.onRecovered?.(r);
+        },
+        onError: (e) => o.onNote?.(`warning: stale-trial sweep failed: ${e.message}`),
+      })
+    : undefined;
+  let started = 0;
+  const finished: Trial[] = [];
+  let stoppedBy: StopReason = 'trials';
+  try {
+    for (;;) {
+      await sweeper?.sweep().catch(() => undefined);
+      if (o.stopSignal?.aborted) {
+        stoppedBy = 'interrupted';
+        break;
+      }
+      const remaining = o.deadline === undefined ? undefined : o.deadline - Date.now();
+      if (remaining !== undefined && remaining <= 0) {
+        stoppedBy = 'timeout';
+        break;
+      }
+      const result = await runController({
+        study,
+        executor: o.executor,
+        workload: session.workload,
+        spaceDir: session.spaceDir,
+        maxTrials: o.maxTrials,
+        timeoutMs: remaining,
+        concurrency: o.executor.capacity,
+        trialTimeoutMs: o.trialTimeoutMs,
+        backend: o.backend,
+        artifactRoot: studyOutputDir(record.name),
+        stopSignal: o.stopSignal,
+        abortSignal: o.abortSignal,
+        heartbeatMs: o.heartbeatMs,
+        maxConsecutiveFailures: o.maxConsecutiveFailures,
+        onTrialFinished: o.onTrialFinished,
+        onError: o.onError,
+      });
+      started += result.started;
+      finished.push(...result.finished);
+      stoppedBy = result.stoppedBy;
+      if (result.stoppedBy !== 'trials' || !shared) break;
+      // The limit is reached. A rerun enqueued meanwhile raises it; and while another worker's
+      // trial runs, stay to rerun it should its worker die (only when reruns are wanted).
+      const all = await study.trials();
+      const limit = o.maxTrials === undefined ? undefined : o.maxTrials + (retryFailed > 0 ? countRetries(all) : 0);
+      const active = all.filter((t) => t.state !== 'waiting').length;
+      if (all.some((t) => t.state === 'waiting') && (limit === undefined || active < limit)) continue;
+      if (retryFailed > 0 && all.some((t) => t.state === 'running')) {
+        await sleep(Math.min(1_000, Math.max(50, shared.graceMs / 4)), undefined, { signal: o.stopSignal }).catch(() => undefined);
+        continue;
+      }
+      // This may be the last worker: recover a dead worker's trial before leaving.
+      await settleRunningTrials(study, { graceMs: shared.graceMs, sweep: sweeper!.sweep, signal: o.stopSignal });
+      break;
+    }
+  } finally {
+    await sweeper?.stop();
+  }
+  const trials = await study.trials();
+  study.emit({ kind: 'study-finished', study: record, best: bestTrials(study.objectives, trials, study.constraints) });
+  // Give the trackers a moment to deliver; while MLflow is down, what is left waits in the outbox.
+  for (const t of o.trackers ?? []) await t.flush?.(10_000).catch(() => undefined);
+  return { study, started, finished, stoppedBy, recovered, requeued, elapsedMs: Date.now() - startedAt, trials };
+}
