@@ -13,11 +13,12 @@ import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Sampler, Trial } from '@segtune/core';
+import type { Objective, Sampler, Scheduler, Trial } from '@segtune/core';
+import type { Budget, StrategySpec } from '@segtune/space';
 import { bestReachableAccuracy, simulate, simulatorMetrics, simulatorProblem, curveShape } from '@segtune/benchmarks';
-import { SAMPLERS, createSampler } from '@segtune/samplers';
+import { SAMPLERS } from '@segtune/samplers';
 import { hypervolume } from '@segtune/pareto';
-import { createSchedulerAndSampler } from '@segtune/schedulers';
+import { createStrategies } from '@segtune/schedulers';
 import { writeReport, type Table } from './lib/report';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,9 +43,18 @@ const problem = simulatorProblem();
 const best = bestReachableAccuracy(problem.budget.max);
 const target = best * 0.99;
 
-function sampler(kind: 'random' | 'tpe' | 'nsga2'): { sampler: Sampler; used: string } {
-  if (kind !== 'random' && SAMPLERS[kind]) return { sampler: createSampler(kind), used: kind };
-  return { sampler: createSampler('random'), used: 'random' };
+/** The sampler kind a method asks for, or random where this build has none of that kind. */
+function samplerKind(kind: 'random' | 'tpe' | 'nsga2'): string {
+  return kind !== 'random' && SAMPLERS[kind] ? kind : 'random';
+}
+
+/**
+ * Sampler and scheduler through the factory the CLI uses (createStrategies), so promotion mode
+ * and BOHB's model are wired here exactly as in `segtune search`.
+ */
+function strategies(scheduler: unknown, samplerName: 'random' | 'tpe' | 'nsga2' | undefined, p: { objectives: Objective[]; budget: Budget }): { sampler: Sampler; scheduler: Scheduler } {
+  const schedulerSpec = (typeof scheduler === 'string' ? { kind: scheduler } : scheduler) as StrategySpec;
+  return createStrategies({ scheduler: schedulerSpec, sampler: samplerName ? { kind: samplerKind(samplerName) } : undefined, objectives: p.objectives, budget: p.budget });
 }
 
 interface Run {
@@ -81,20 +91,20 @@ function score(completions: { time: number; start: number; value: number; truth:
   return { timeToTarget: ttt, targetTrainHours: train, regret: completions.length ? best - truth : best, utilisation: busy / (workers * WALL), trials, complete: completions.length, seconds };
 }
 
-const methods: { label: string; scheduler: unknown; sampler: 'random' | 'tpe' }[] = [
+const methods: { label: string; scheduler: unknown; sampler?: 'random' | 'tpe' }[] = [
   { label: 'random, full budget', scheduler: 'none', sampler: 'random' },
   { label: 'TPE, full budget', scheduler: 'none', sampler: 'tpe' },
   { label: 'synchronous SH', scheduler: 'sha', sampler: 'random' },
   { label: 'ASHA', scheduler: { kind: 'asha', reduction_factor: ETA }, sampler: 'random' },
   { label: 'Hyperband', scheduler: { kind: 'hyperband', reduction_factor: ETA }, sampler: 'random' },
-  { label: 'BOHB', scheduler: { kind: 'bohb', reduction_factor: ETA }, sampler: 'random' },
+  // BOHB proposes with its own model: no sampler.
+  { label: 'BOHB', scheduler: { kind: 'bohb', reduction_factor: ETA } },
 ];
 
 async function ours(m: (typeof methods)[number], workers: number, seed: number): Promise<Run> {
   // Synchronous SH: cohorts of W·η^K trials, so its last rung still has a trial per worker.
   const spec = m.scheduler === 'sha' ? { kind: 'sha', reduction_factor: ETA, cohort_size: workers * 27 } : m.scheduler;
-  const base = sampler(m.sampler);
-  const { scheduler, sampler: s } = createSchedulerAndSampler(spec as never, problem.budget, problem.objectives, base.sampler);
+  const { scheduler, sampler: s } = strategies(spec, m.sampler, problem);
   const t0 = performance.now();
   const r = await simulate({ problem, sampler: s, scheduler, workers, wallSeconds: WALL, seed });
   const comps = r.completions.map((c) => ({ time: c.time, start: c.trial.startedAt ?? 0, value: c.trial.values![0], truth: problem.trueValues(c.trial.params)[0] }));
@@ -127,8 +137,7 @@ async function peer(python: string, pruner: 'sh' | 'hyperband', workers: number,
 
 async function multiObjective(workers: number, seed: number, kind: 'moasha' | 'nsga2'): Promise<{ hv: number; seconds: number }> {
   const mo = simulatorProblem({ multiObjective: true });
-  const base = sampler(kind === 'nsga2' ? 'nsga2' : 'random');
-  const { scheduler, sampler: s } = createSchedulerAndSampler(kind === 'moasha' ? { kind: 'moasha', reduction_factor: ETA } : 'none', mo.budget, mo.objectives, base.sampler);
+  const { scheduler, sampler: s } = strategies(kind === 'moasha' ? { kind: 'moasha', reduction_factor: ETA } : 'none', kind === 'nsga2' ? 'nsga2' : 'random', mo);
   const t0 = performance.now();
   const r = await simulate({ problem: mo, sampler: s, scheduler, workers, wallSeconds: MO_WALL, seed });
   // Hypervolume of the complete trials' noise-free (error, latency) points, reference (0.5, 40 ms).
@@ -234,8 +243,8 @@ function optunaVersion(python: string): string {
 async function main(): Promise<void> {
   const started = performance.now();
   const python = execFileSync(join(root, 'scripts', 'python-venv.sh'), ['bench', 'optuna==5.0.0', 'scipy', 'torch==2.13.0', 'psycopg2-binary'], { encoding: 'utf8' }).trim().split('\n').pop()!;
-  const tpeUsed = sampler('tpe').used;
-  const nsgaUsed = sampler('nsga2').used;
+  const tpeUsed = samplerKind('tpe');
+  const nsgaUsed = samplerKind('nsga2');
   const seeds = (n: number) => Array.from({ length: n }, (_, s) => s);
 
   const cells: Cell[] = [];
@@ -374,5 +383,61 @@ async function main(): Promise<void> {
   console.log(`wrote ${file}`);
 }
 
+/**
+ * `npm run bench:schedulers -- --promotion`: promotion-mode ASHA and Hyperband (pausing trials
+ * and resuming their checkpoints) against stopping mode, through the same factory as the CLI.
+ */
+async function promotion(): Promise<void> {
+  const variants = [
+    { label: 'ASHA, stopping', scheduler: { kind: 'asha', reduction_factor: ETA } },
+    { label: 'ASHA, promotion', scheduler: { kind: 'asha', reduction_factor: ETA, mode: 'promotion' } },
+    { label: 'Hyperband, stopping', scheduler: { kind: 'hyperband', reduction_factor: ETA } },
+    { label: 'Hyperband, promotion', scheduler: { kind: 'hyperband', reduction_factor: ETA, mode: 'promotion' } },
+  ];
+  const rows: (string | number)[][] = [];
+  for (const workers of [4, 16]) {
+    for (const v of variants) {
+      const runs: (Run & { resumed: number })[] = [];
+      for (let seed = 0; seed < SEEDS; seed++) {
+        const { scheduler, sampler: s } = strategies(v.scheduler, 'random', problem);
+        const t0 = performance.now();
+        const r = await simulate({ problem, sampler: s, scheduler, workers, wallSeconds: WALL, seed });
+        const comps = r.completions.map((c) => ({ time: c.time, start: c.trial.startedAt ?? 0, value: c.trial.values![0], truth: problem.trueValues(c.trial.params)[0] }));
+        const resumed = r.trials.filter((t) => t.attrs.resumed_from_step !== undefined).length;
+        runs.push({ ...score(comps, r.busySeconds, workers, r.trials.length, (performance.now() - t0) / 1000), resumed });
+      }
+      rows.push([
+        v.label,
+        workers,
+        hours(median(runs.map((r) => r.timeToTarget))),
+        `${runs.filter((r) => Number.isFinite(r.timeToTarget)).length}/${runs.length}`,
+        mean(runs.map((r) => r.regret)).toFixed(4),
+        (mean(runs.map((r) => r.utilisation)) * 100).toFixed(1),
+        Math.round(mean(runs.map((r) => r.trials))),
+        Math.round(mean(runs.map((r) => r.resumed))),
+        Math.round(mean(runs.map((r) => r.complete))),
+      ]);
+      console.log(`${v.label}, ${workers} workers done`);
+    }
+  }
+  const file = writeReport({
+    name: 'schedulers-promotion',
+    command: 'npm run bench:schedulers -- --promotion',
+    tables: [
+      {
+        title: `Promotion mode against stopping mode: ${WALL / 3600} simulated hours, η = ${ETA}, random sampler, ${SEEDS} seeds`,
+        columns: ['scheduler', 'workers', 'time to target (h, median)', 'reached', 'final regret (mean)', 'utilisation %', 'trials', 'resumed trials', 'complete'],
+        rows,
+      },
+    ],
+    notes: [
+      'Sampler and scheduler come from createStrategies, the factory `segtune search` and `segtune worker` use; a resumed trial is one the scheduler answered `ask` with (a paused configuration promoted to its next rung), which continues after its checkpoint\'s step (simulated by the simulator driver: no epoch is trained twice).',
+      `Problem and target as in schedulers.md: best reachable accuracy ${best.toFixed(4)}, target within 1%.`,
+    ],
+  });
+  console.log(`wrote ${file}`);
+}
+
 if (process.argv.includes('--cell-worker')) cellWorker();
+else if (process.argv.includes('--promotion')) await promotion();
 else await main();

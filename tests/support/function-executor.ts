@@ -1,4 +1,5 @@
 // A minimal in-process Executor over a plain function, so core tests need no adapter package.
+import { setTimeout as wait } from 'node:timers/promises';
 import { Pruned, isPruned, toMetrics, type Executor, type RunOptions, type TrialOutcome, type TrialTask, type WorkloadContext } from '@segtune/core';
 import type { Params } from '@segtune/space';
 
@@ -44,11 +45,8 @@ export class FunctionExecutor implements Executor {
   async close(): Promise<void> {}
 }
 
+/** Waits `ms`; rejects with "aborted" when the signal fires. */
 export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(new Error('aborted'));
-    });
+  wait(ms, undefined, { signal }).catch(() => {
+    throw new Error('aborted');
   });

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { isRunning, waitGone as waitGoneFor } from '../../libs/executor/src/test-helpers';
+import { isRunning, waitGone as waitGoneFor } from '@segtune/executor/testing';
 
-export { isRunning } from '../../libs/executor/src/test-helpers';
+export { isRunning } from '@segtune/executor/testing';
 
 /** Waits up to `ms` (default 3 s here: the CLI's process trees) for a process to stop running. */
 export function waitGone(pid: number, ms = 3_000): Promise<boolean> {

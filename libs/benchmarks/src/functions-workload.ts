@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { Rng, type MetricValues, type Workload, type WorkloadContext } from '@segtune/core';
 import type { Budget, ParamSpec, Params } from '@segtune/space';
 import { getBenchmark, type BenchmarkFunction } from './functions';
@@ -38,20 +39,11 @@ function paramsKey(params: Params): string {
     .join('&');
 }
 
-/** Waits `seconds`, rejecting with the signal's reason as soon as it aborts. */
-export function sleep(seconds: number, signal: AbortSignal): Promise<void> {
-  if (seconds <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason ?? new Error('aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, seconds * 1000);
-    signal.addEventListener('abort', onAbort, { once: true });
+/** Waits `seconds`, rejecting with the signal's reason (not an AbortError) as soon as it aborts. */
+export async function sleep(seconds: number, signal: AbortSignal): Promise<void> {
+  if (seconds <= 0) return;
+  await wait(seconds * 1000, undefined, { signal }).catch(() => {
+    throw signal.reason ?? new Error('aborted');
   });
 }
 

@@ -6,7 +6,7 @@ import { isPruned, isUserError, type Decision, type MetricValues, type WorkloadC
 import { commandWorkload, findExecutable, substituteArgv, validateCommand, type CommandSpec } from './command-workload';
 import { InlineExecutor } from './inline-executor';
 import { isAlive } from './process-group';
-import { fixtures, waitGone } from './test-helpers';
+import { fixtures, waitGone } from './testing';
 
 const script = join(fixtures, 'report-and-print.mjs');
 

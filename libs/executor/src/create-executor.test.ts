@@ -8,7 +8,7 @@ import { GpuExecutor } from './gpu-executor';
 import { parseFakeGpus } from './gpu-inventory';
 import { InlineExecutor } from './inline-executor';
 import { PoolExecutor } from './pool-executor';
-import { fixtures, moduleTask, testResolver } from './test-helpers';
+import { fixtures, moduleTask, testResolver } from './testing';
 
 beforeAll(async () => {
   await ensureBundled();

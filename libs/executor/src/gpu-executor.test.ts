@@ -4,7 +4,7 @@ import { createExecutor } from './create-executor';
 import { ensureBundled } from './ensure-bundled';
 import { GpuExecutor } from './gpu-executor';
 import { isAlive } from './process-group';
-import { driveAll, moduleTask, testResolver } from './test-helpers';
+import { driveAll, moduleTask, testResolver } from './testing';
 
 const FAKE = '0:H200:1000:0,1:H200:1000:200';
 let savedFake: string | undefined;

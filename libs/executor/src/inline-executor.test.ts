@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Pruned, type Workload } from '@segtune/core';
 import { InlineExecutor } from './inline-executor';
-import { moduleTask } from './test-helpers';
+import { moduleTask } from './testing';
 
 function executorFor(workload: Workload, options: { timeoutMs?: number; abortGraceMs?: number } = {}) {
   return new InlineExecutor({ resolve: async () => workload, ...options });

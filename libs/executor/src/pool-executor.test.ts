@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '@segtune/core';
 import { ensureBundled } from './ensure-bundled';
 import { PoolExecutor } from './pool-executor';
-import { countResources, driveAll, moduleTask, testResolver } from './test-helpers';
+import { countResources, driveAll, moduleTask, testResolver } from './testing';
 
 beforeAll(async () => {
   await ensureBundled();

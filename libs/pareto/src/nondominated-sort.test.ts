@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bruteRanks } from './brute-force.test-helpers';
+import { bruteDominates, bruteRanks } from './brute-force.test-helpers';
 import { frontRanks, nonDominatedSort, paretoFront } from './nondominated-sort';
 import { crowdingDistance, crowdingDistances } from './crowding-distance';
 
@@ -17,6 +17,26 @@ describe('non-dominated sorting', () => {
         expect(frontRanks(points)).toEqual(bruteRanks(points));
       }),
       { seed: 1000 + m, numRuns: 150 },
+    );
+  });
+
+  it.each([2, 3])('constraint domination (Deb): matches peeling by "feasible first, then smaller violation, then Pareto" (%i objectives)', (m) => {
+    const violation = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 3 }), fc.double({ min: 0.01, max: 2, noNaN: true }));
+    fc.assert(
+      fc.property(
+        pointSets(m, 40).chain((points) => fc.tuple(fc.constant(points), fc.array(violation, { minLength: points.length, maxLength: points.length }))),
+        ([points, v]) => {
+          const better = (i: number, j: number) => (v[i] > 0 || v[j] > 0 ? v[i] < v[j] : bruteDominates(points[i], points[j]));
+          // Peel: rank r holds the points no remaining point beats.
+          const rank = new Array<number>(points.length).fill(-1);
+          for (let r = 0; rank.includes(-1); r++) {
+            const left = rank.flatMap((x, i) => (x === -1 ? [i] : []));
+            for (const i of left.filter((i) => !left.some((j) => j !== i && better(j, i)))) rank[i] = r;
+          }
+          expect(frontRanks(points, { violations: v })).toEqual(rank);
+        },
+      ),
+      { seed: 77 + m, numRuns: 150 },
     );
   });
 

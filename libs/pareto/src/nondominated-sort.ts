@@ -175,14 +175,36 @@ function ranksN(points: readonly LossVector[], m: number): number[] {
   return rank;
 }
 
-/** The front rank of every point: 0 for the non-dominated ones, 1 for those dominated only by rank 0, … */
-export function frontRanks(points: readonly LossVector[]): number[] {
+/**
+ * The front rank of every point: 0 for the non-dominated ones, 1 for those dominated only by rank 0, …
+ * With `violations` (one per point; > 0 is infeasible), constraint domination as in NSGA-II
+ * (Deb 2002): every feasible point comes before every infeasible one, and infeasible points rank
+ * by their violation alone (smaller first, equal ones share a rank).
+ */
+export function frontRanks(points: readonly LossVector[], options: { violations?: readonly number[] } = {}): number[] {
+  const v = options.violations;
+  if (v && v.some((x) => x > 0)) return constrainedRanks(points, v);
   const m = checkPoints(points);
   if (points.length === 0) return [];
   if (m === 1) return ranks1(points);
   if (m === 2) return ranks2(points);
   if (m === 3) return ranks3(points);
   return ranksN(points, m);
+}
+
+function constrainedRanks(points: readonly LossVector[], violations: readonly number[]): number[] {
+  if (violations.length !== points.length) throw new Error(`frontRanks: ${violations.length} violations for ${points.length} points`);
+  const feasible = points.flatMap((_, i) => (violations[i] > 0 ? [] : [i]));
+  const rank = new Array<number>(points.length).fill(0);
+  const inner = frontRanks(feasible.map((i) => points[i]));
+  inner.forEach((r, k) => (rank[feasible[k]] = r));
+  const offset = inner.length ? Math.max(...inner) + 1 : 0;
+  const levels = [...new Set(violations.filter((x) => x > 0))].sort((a, b) => a - b);
+  const level = new Map(levels.map((x, k) => [x, k]));
+  violations.forEach((x, i) => {
+    if (x > 0) rank[i] = offset + level.get(x)!;
+  });
+  return rank;
 }
 
 /** Indices of the points grouped by front (first front first), ascending within a front. */
@@ -218,14 +240,4 @@ export function paretoFront(points: readonly LossVector[]): number[] {
   }
   const rank = frontRanks(points);
   return rank.flatMap((r, i) => (r === 0 ? [i] : []));
-}
-
-/** True when `a` Pareto-dominates `b` in loss space. */
-export function dominates(a: LossVector, b: LossVector): boolean {
-  let better = false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] > b[i]) return false;
-    if (a[i] < b[i]) better = true;
-  }
-  return better;
 }

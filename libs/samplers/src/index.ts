@@ -5,6 +5,5 @@ export { GpSampler, GP_DEFAULTS, type GpOptions } from './gp';
 export { GaussianProcess } from './gaussian-process';
 export { CmaEsSampler, CMAES_DEFAULTS, type CmaEsOptions } from './cmaes';
 export { Nsga2Sampler, NSGA2_DEFAULTS, type Nsga2Options, type Crossover } from './nsga2';
-export { nondominatedRanks } from './nondominated';
 export { driveSampler, fakeTrial, type DriveResult } from './drive';
 export { SAMPLERS, createSampler, rejectUnknownOptions } from './registry';

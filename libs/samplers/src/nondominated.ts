@@ -1,48 +1,6 @@
-// The sampler-specific Pareto pieces: constraint-domination ranks, Optuna's reference point and
-// greedy hypervolume subset selection; the general algorithms come from @segtune/pareto.
-import { dominates } from '@segtune/core';
+// The sampler-specific Pareto pieces: Optuna's reference point and greedy hypervolume subset
+// selection; the general algorithms (ranks, constraint domination) come from @segtune/pareto.
 import { hypervolume } from '@segtune/pareto';
-
-/**
- * Non-dominated sorting (Deb's fast sort): rank 0 is the Pareto front. `violations` (optional)
- * applies constraint domination: feasible beats infeasible, smaller violation beats larger.
- */
-export function nondominatedRanks(losses: readonly (readonly number[])[], violations?: readonly number[]): number[] {
-  const n = losses.length;
-  const better = (i: number, j: number): boolean => {
-    if (violations) {
-      const vi = violations[i];
-      const vj = violations[j];
-      if (vi > 0 || vj > 0) return vi < vj;
-    }
-    return dominates(losses[i], losses[j]);
-  };
-  const dominatedBy = Array.from({ length: n }, () => [] as number[]);
-  const count = new Array<number>(n).fill(0);
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      if (better(i, j)) {
-        dominatedBy[i].push(j);
-        count[j]++;
-      } else if (better(j, i)) {
-        dominatedBy[j].push(i);
-        count[i]++;
-      }
-    }
-  }
-  const rank = new Array<number>(n).fill(-1);
-  let front = [];
-  for (let i = 0; i < n; i++) if (count[i] === 0) front.push(i);
-  for (let r = 0; front.length; r++) {
-    const next: number[] = [];
-    for (const i of front) {
-      rank[i] = r;
-      for (const j of dominatedBy[i]) if (--count[j] === 0) next.push(j);
-    }
-    front = next;
-  }
-  return rank;
-}
 
 /** Optuna's reference point for sampler-internal hypervolumes: 10% beyond the worst point. */
 export function referencePointFor(points: readonly (readonly number[])[]): number[] {

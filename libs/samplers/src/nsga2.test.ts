@@ -3,7 +3,7 @@ import { Rng, type Objective, type Trial } from '@segtune/core';
 import { Space, type Params } from '@segtune/space';
 import { Nsga2Sampler, selectElite } from './nsga2';
 import { crowdingDistance } from '@segtune/pareto';
-import { nondominatedRanks } from './nondominated';
+import { frontRanks } from '@segtune/pareto';
 import { driveSampler, fakeTrial } from './drive';
 import { hypervolume } from '@segtune/pareto';
 import type { Observation } from './observations';
@@ -24,7 +24,7 @@ describe('non-dominated sorting and crowding (hand-computed)', () => {
       [5, 5], // 5: dominated by 3 and 4 → front 2
       [2, 3], // 6: duplicate of 1 → front 0
     ];
-    expect(nondominatedRanks(pts)).toEqual([0, 0, 0, 1, 1, 2, 0]);
+    expect(frontRanks(pts)).toEqual([0, 0, 0, 1, 1, 2, 0]);
   });
 
   it('applies constraint domination', () => {
@@ -35,7 +35,7 @@ describe('non-dominated sorting and crowding (hand-computed)', () => {
       [0, 0],
     ];
     // Trial 0 infeasible by 2, 1 feasible, 2 infeasible by 0.5, 3 infeasible by 2.
-    expect(nondominatedRanks(pts, [2, 0, 0.5, 2])).toEqual([2, 0, 1, 2]);
+    expect(frontRanks(pts, { violations: [2, 0, 0.5, 2] })).toEqual([2, 0, 1, 2]);
   });
 
   it('computes crowding distances', () => {

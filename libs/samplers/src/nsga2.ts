@@ -2,8 +2,7 @@ import type { Params } from '@segtune/space';
 import type { Rng, Sampler, SamplerContext } from '@segtune/core';
 import { observe, type Observation } from './observations';
 import { dimInfo, snap, type DimInfo } from './parzen';
-import { crowdingDistance } from '@segtune/pareto';
-import { nondominatedRanks } from './nondominated';
+import { crowdingDistance, frontRanks } from '@segtune/pareto';
 import { sobolSequence } from './sobol';
 
 export type Crossover = 'sbx' | 'uniform' | 'blx';
@@ -75,10 +74,7 @@ export class Nsga2Sampler implements Sampler {
 /** The `size` best observations: whole fronts, the last one cut by crowding distance. */
 export function selectElite(pool: readonly Observation[], size: number, nObjectives: number): Member[] {
   const losses = pool.map((x) => x.losses ?? new Array<number>(nObjectives).fill(Infinity));
-  const ranks = nondominatedRanks(
-    losses,
-    pool.map((x) => x.violation),
-  );
+  const ranks = frontRanks(losses, { violations: pool.map((x) => x.violation ?? 0) });
   const out: Member[] = [];
   for (let r = 0; out.length < size; r++) {
     const front = pool.map((_, i) => i).filter((i) => ranks[i] === r);

@@ -1,6 +1,10 @@
 import type { Params } from '@segtune/space';
 import { Rng, type Sampler, type SamplerContext } from '@segtune/core';
 
+// Written here rather than taken from npm: the Sobol packages there are unscrambled, stop at a
+// few dimensions or carry no tests, and this sampler needs a linear-matrix scramble with a digital shift (as scipy's qmc.Sobol) seeded per study
+// and point = trial number (so any worker computes any point without shared state), which is a
+// short loop over these direction numbers.
 // Joe & Kuo (2008) direction numbers, file new-joe-kuo-6.21201, dimensions 2..64:
 // [degree s, coefficient a, m_1 … m_s]. Dimension 1 is the van der Corput sequence.
 // prettier-ignore

@@ -3,8 +3,8 @@ import { decodeValue } from '@segtune/space';
 import type { Sampler, SamplerContext } from '@segtune/core';
 import { observe, paramsKey, type Observation } from './observations';
 import { ParzenEstimator, dimInfo, snap, type DimInfo } from './parzen';
-import { hypervolumeContributions } from '@segtune/pareto';
-import { greedyHypervolumeSubset, nondominatedRanks, referencePointFor } from './nondominated';
+import { frontRanks, hypervolumeContributions } from '@segtune/pareto';
+import { greedyHypervolumeSubset, referencePointFor } from './nondominated';
 import { sobolSequence } from './sobol';
 
 export interface TpeOptions {
@@ -285,7 +285,7 @@ function sortByNumber(xs: Observation[]): void {
 /** Indices of the `k` best loss vectors: whole non-dominated fronts, the last one cut by greedy hypervolume. */
 export function selectMultiObjective(losses: readonly (readonly number[])[], k: number): number[] {
   if (k <= 0) return [];
-  const ranks = nondominatedRanks(losses);
+  const ranks = frontRanks(losses);
   const chosen: number[] = [];
   for (let r = 0; chosen.length < k; r++) {
     const front = ranks.map((rk, i) => (rk === r ? i : -1)).filter((i) => i >= 0);

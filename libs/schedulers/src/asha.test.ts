@@ -5,7 +5,7 @@ import { HyperbandScheduler } from './hyperband';
 import { MoAshaScheduler } from './moasha';
 import { bracketSequence, hyperbandWeights } from './brackets';
 import { rungValue } from './rungs';
-import { FakeHistory } from './test-helpers';
+import { FakeHistory } from './testing';
 
 const budget = { name: 'epochs', min: 1, max: 9 };
 

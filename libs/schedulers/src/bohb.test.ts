@@ -4,7 +4,7 @@ import { Space } from '@segtune/space';
 import { createBohb } from './bohb';
 import { AshaScheduler } from './asha';
 import { promotable, promotionSuggestion } from './promotion';
-import { FakeHistory } from './test-helpers';
+import { FakeHistory } from './testing';
 
 const space = new Space([
   { name: 'x', type: 'float', low: 0, high: 1 },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MedianStoppingScheduler } from './median';
-import { FakeHistory } from './test-helpers';
+import { FakeHistory } from './testing';
 
 describe('median stopping', () => {
   it('stops a trial whose best value so far is worse than the median of completed trials at that step', () => {

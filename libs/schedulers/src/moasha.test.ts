@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MoAshaScheduler } from './moasha';
-import { FakeHistory } from './test-helpers';
+import { FakeHistory } from './testing';
 
 describe('multi-objective ASHA', () => {
   const objectives = [

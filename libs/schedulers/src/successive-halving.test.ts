@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, type SchedulerContext } from '@segtune/core';
 import { SuccessiveHalvingScheduler } from './successive-halving';
-import { FakeHistory } from './test-helpers';
+import { FakeHistory } from './testing';
 
 const budget = { name: 'epochs', min: 1, max: 9 };
 const acc = [{ name: 'acc', direction: 'maximize' as const }];

@@ -102,6 +102,8 @@ const TCOLS = COLS.split(', ')
   .join(', ');
 const STATES: readonly TrialState[] = ['waiting', 'running', 'complete', 'pruned', 'failed'];
 const BUMP = `seq = nextval('segtune_seq'), xid = pg_current_xact_id()`;
+/** How long a claim that found no waiting trial is trusted (see `noWaitingSince`). */
+const CLAIM_HINT_MS = 250;
 /**
  * Put in a WHERE clause: this statement commits without waiting for the WAL flush. Used for the
  * hot-path writes that a later synchronous commit covers (creating, claiming, params, reports,
@@ -110,7 +112,6 @@ const BUMP = `seq = nextval('segtune_seq'), xid = pg_current_xact_id()`;
  * the last moments of unfinished trials, which the stale-trial sweep then recovers. The gain is
  * large: the study row that numbers trials is otherwise locked through a disk flush per trial.
  */
-const CLAIM_HINT_MS = 250;
 const ASYNC_COMMIT = `set_config('synchronous_commit', 'off', true) = 'off'`;
 
 /** Query text → prepared-statement name (shared by all instances; names are per connection). */
