@@ -10,7 +10,6 @@ import { CmaEsSampler } from './cmaes';
 type SamplerEntry<K extends SamplerKind> = {
   /** Builds the sampler from its parsed block (@segtune/space's samplerSchemas: checked, defaults filled in). */
   create(options: SamplerSpec<K>): Sampler;
-  description: string;
 };
 
 function tpe(o: SamplerSpec<'tpe' | 'motpe'>): TpeSampler {
@@ -36,11 +35,11 @@ function tpe(o: SamplerSpec<'tpe' | 'motpe'>): TpeSampler {
  * (strategies.ts: the space file, its JSON Schema and this registry all read it) and a line here.
  */
 export const SAMPLERS: { [K in SamplerKind]: SamplerEntry<K> } = {
-  random: { create: () => new RandomSampler(), description: 'independent uniform sampling' },
-  sobol: { create: () => new SobolSampler(), description: 'scrambled Sobol quasi-random sequence (point = trial number)' },
-  qmc: { create: () => new SobolSampler(), description: 'alias of sobol' },
-  tpe: { create: tpe, description: 'tree-structured Parzen estimator; multi-objective (MOTPE) and constraints automatically' },
-  motpe: { create: tpe, description: 'alias of tpe (which switches to MOTPE when the study has several objectives)' },
+  random: { create: () => new RandomSampler() },
+  sobol: { create: () => new SobolSampler() },
+  qmc: { create: () => new SobolSampler() },
+  tpe: { create: tpe },
+  motpe: { create: tpe },
   gp: {
     create: (o) =>
       new GpSampler({
@@ -50,7 +49,6 @@ export const SAMPLERS: { [K in SamplerKind]: SamplerEntry<K> } = {
         fitRestarts: o.fit_restarts,
         deterministic: o.deterministic_objective,
       }),
-    description: 'Gaussian-process BO (Matérn-5/2 ARD, log EI); several objectives by ParEGO',
   },
   cmaes: {
     create: (o) =>
@@ -62,7 +60,6 @@ export const SAMPLERS: { [K in SamplerKind]: SamplerEntry<K> } = {
         withMargin: o.with_margin,
         nStartupTrials: o.n_startup_trials,
       }),
-    description: 'CMA-ES with margin for integer params and IPOP restarts (one objective; categorical and conditional params sampled at random)',
   },
   nsga2: {
     create: (o) =>
@@ -74,7 +71,6 @@ export const SAMPLERS: { [K in SamplerKind]: SamplerEntry<K> } = {
         etaCrossover: o.eta_crossover,
         etaMutation: o.eta_mutation,
       }),
-    description: 'NSGA-II genetic algorithm with constraint domination (multi-objective)',
   },
 };
 

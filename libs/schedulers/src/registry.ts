@@ -15,7 +15,6 @@ interface Built {
 }
 
 type Entry<K extends SchedulerKind> = {
-  description: string;
   /** Builds the scheduler from its parsed block (@segtune/space's schedulerSchemas: checked, defaults filled in). */
   build(o: SchedulerSpec<K>, budget: Budget | undefined, objectives: readonly Objective[]): Built;
 };
@@ -33,25 +32,20 @@ function withPromotion(s: AshaScheduler): Built {
  * (strategies.ts: the space file, its JSON Schema and this registry all read it) and an entry here.
  */
 export const SCHEDULERS: { [K in SchedulerKind]: Entry<K> } = {
-  none: { description: 'never stops a trial', build: () => ({ scheduler: noScheduler }) },
+  none: { build: () => ({ scheduler: noScheduler }) },
   median: {
-    description: 'median stopping rule',
     build: (o, budget, objectives) => ({ scheduler: new MedianStoppingScheduler(budget, objectives, { gracePeriod: o.grace_period, minTrials: o.min_trials }) }),
   },
   sha: {
-    description: 'synchronous successive halving',
     build: (o, budget, objectives) => ({ scheduler: new SuccessiveHalvingScheduler(budget, objectives, { ...rung(o), cohortSize: o.cohort_size }) }),
   },
   asha: {
-    description: 'asynchronous successive halving',
     build: (o, budget, objectives) => withPromotion(new AshaScheduler(budget, objectives, { ...rung(o), brackets: o.brackets, mode: o.mode })),
   },
   hyperband: {
-    description: 'Hyperband as asynchronous brackets',
     build: (o, budget, objectives) => withPromotion(new HyperbandScheduler(budget, objectives, { ...rung(o), brackets: o.brackets, mode: o.mode })),
   },
   bohb: {
-    description: 'Hyperband with a KDE model proposing configurations',
     build: (o, budget, objectives) => {
       const { scheduler, sampler } = createBohb(budget, objectives, {
         ...rung(o),
@@ -68,7 +62,6 @@ export const SCHEDULERS: { [K in SchedulerKind]: Entry<K> } = {
     },
   },
   moasha: {
-    description: 'multi-objective ASHA (non-dominated rank, then crowding or hypervolume contribution)',
     build: (o, budget, objectives) =>
       withPromotion(new MoAshaScheduler(budget, objectives, { ...rung(o), brackets: o.brackets, mode: o.mode, selection: o.selection })),
   },

@@ -6,6 +6,8 @@ export { didYouMean, editDistance } from './did-you-mean';
 export {
   SAMPLER_OPTIONS,
   SCHEDULER_OPTIONS,
+  SAMPLER_DESCRIPTIONS,
+  SCHEDULER_DESCRIPTIONS,
   samplerSchemas,
   schedulerSchemas,
   samplerSpecSchema,

@@ -97,6 +97,18 @@ const nsga2 = {
 /** The options of each sampler kind (aliases share their target's options). */
 export const SAMPLER_OPTIONS = { random: {}, sobol: {}, qmc: {}, tpe, motpe: tpe, gp, cmaes, nsga2 };
 
+/** One line per sampler kind, shown by editors beside `kind:`. */
+export const SAMPLER_DESCRIPTIONS: Record<keyof typeof SAMPLER_OPTIONS, string> = {
+  random: 'independent uniform sampling',
+  sobol: 'scrambled Sobol quasi-random sequence (point = trial number)',
+  qmc: 'alias of sobol',
+  tpe: 'tree-structured Parzen estimator; multi-objective (MOTPE) and constraints automatically',
+  motpe: 'alias of tpe (which switches to MOTPE when the study has several objectives)',
+  gp: 'Gaussian-process BO (Matérn-5/2 ARD, log EI); several objectives by ParEGO',
+  cmaes: 'CMA-ES with margin for integer params and IPOP restarts (one objective; categorical and conditional params sampled at random)',
+  nsga2: 'NSGA-II genetic algorithm with constraint domination (multi-objective)',
+};
+
 // ---- schedulers ----------------------------------------------------------------------------
 
 const rungs = {
@@ -139,19 +151,32 @@ export const SCHEDULER_OPTIONS = {
   },
 };
 
+/** One line per scheduler kind. */
+export const SCHEDULER_DESCRIPTIONS: Record<keyof typeof SCHEDULER_OPTIONS, string> = {
+  none: 'never stops a trial',
+  median: 'median stopping rule',
+  sha: 'synchronous successive halving',
+  asha: 'asynchronous successive halving',
+  hyperband: 'Hyperband as asynchronous brackets',
+  bohb: 'Hyperband with a KDE model proposing configurations',
+  moasha: 'multi-objective ASHA (non-dominated rank, then crowding or hypervolume contribution)',
+};
+
 // ---- the schemas ---------------------------------------------------------------------------
 
 type Shapes = Record<string, z.ZodRawShape>;
 type KindSchemas<T extends Shapes> = { [K in keyof T & string]: z.ZodObject<{ kind: z.ZodLiteral<K> } & T[K], z.core.$strict> };
 
-function kindSchemas<T extends Shapes>(shapes: T): KindSchemas<T> {
-  return Object.fromEntries(Object.entries(shapes).map(([kind, shape]) => [kind, z.strictObject({ kind: z.literal(kind), ...shape })])) as KindSchemas<T>;
+function kindSchemas<T extends Shapes>(shapes: T, descriptions: Record<keyof T, string>): KindSchemas<T> {
+  return Object.fromEntries(
+    Object.entries(shapes).map(([kind, shape]) => [kind, z.strictObject({ kind: z.literal(kind).describe(descriptions[kind]), ...shape })]),
+  ) as KindSchemas<T>;
 }
 
 /** One strict schema per sampler kind: `{ kind: 'tpe', gamma?: … }`. */
-export const samplerSchemas = kindSchemas(SAMPLER_OPTIONS);
+export const samplerSchemas = kindSchemas(SAMPLER_OPTIONS, SAMPLER_DESCRIPTIONS);
 /** One strict schema per scheduler kind. */
-export const schedulerSchemas = kindSchemas(SCHEDULER_OPTIONS);
+export const schedulerSchemas = kindSchemas(SCHEDULER_OPTIONS, SCHEDULER_DESCRIPTIONS);
 
 type Union<T extends Shapes> = z.ZodDiscriminatedUnion<KindSchemas<T>[keyof T & string][]>;
 const union = <T extends Shapes>(schemas: KindSchemas<T>) => z.discriminatedUnion('kind', Object.values(schemas) as [KindSchemas<T>[keyof T & string]]) as unknown as Union<T>;
