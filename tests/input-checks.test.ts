@@ -95,6 +95,15 @@ describe('errors: one line, the right exit code, what is allowed', () => {
     writeFileSync(join(dir, 'huge.yaml'), QUAD.replace('high: 5 }\n  y:', 'high: 1e400 }\n  y:').replace('name: quad', 'name: huge'));
     bad(['search', 'huge.yaml', '--storage', join(dir, 'huge.db')], /^segtune: huge\.yaml:4:\d+: params\.x\.high: expected number, got infinity \(a number beyond the float range/);
   });
+  it('a bad sampler or scheduler option names file:line:column, before any storage is written', () => {
+    const db = join(dir, 'options.db');
+    writeFileSync(join(dir, 'gamma.yaml'), QUAD.replace('sampler: { kind: random }', 'sampler:\n  kind: tpe\n  gamma: 2').replace('name: quad', 'name: gamma'));
+    bad(['search', 'gamma.yaml', '--storage', db], /^segtune: gamma\.yaml:8:10: sampler\.gamma: must be a number in \(0, 1\), got 2\n$/);
+    const asha = QUAD.replace('sampler: { kind: random }', 'budget: { name: epochs, min: 1, max: 9 }\nscheduler: { kind: asha, reducton_factor: 3 }').replace('name: quad', 'name: asha');
+    writeFileSync(join(dir, 'asha.yaml'), asha);
+    bad(['search', 'asha.yaml', '--storage', db], /^segtune: asha\.yaml:7:26: scheduler\.reducton_factor: unknown option "reducton_factor" \(did you mean "reduction_factor"\?\); allowed: /);
+    expect(existsSync(db)).toBe(false);
+  });
   it("commander's own errors carry the segtune: prefix", () => {
     bad(['search'], /^segtune: missing required argument 'space'\n$/);
     bad(['search', 'quad.yaml', '--nope'], /^segtune: unknown option '--nope'\n$/);

@@ -6,4 +6,4 @@ export { GaussianProcess } from './gaussian-process';
 export { CmaEsSampler, CMAES_DEFAULTS, type CmaEsOptions } from './cmaes';
 export { Nsga2Sampler, NSGA2_DEFAULTS, type Nsga2Options, type Crossover } from './nsga2';
 export { driveSampler, fakeTrial, type DriveResult } from './drive';
-export { SAMPLERS, createSampler, rejectUnknownOptions } from './registry';
+export { SAMPLERS, createSampler } from './registry';

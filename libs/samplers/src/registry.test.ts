@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '@segtune/core';
 import { createSampler, SAMPLERS } from './registry';
-import { TpeSampler } from './tpe';
+import { TPE_DEFAULTS, TpeSampler } from './tpe';
+import { GP_DEFAULTS, GpSampler } from './gp';
+import { CMAES_DEFAULTS, CmaEsSampler } from './cmaes';
+import { NSGA2_DEFAULTS, Nsga2Sampler } from './nsga2';
 
 function error(spec: Record<string, unknown>): string {
   try {
@@ -38,6 +41,21 @@ describe('sampler registry', () => {
     expect(m.optionsFor(2).multivariate).toBe(true);
   });
 
+  it("builds each kind with the samplers' own defaults (the schemas' defaults are the same)", () => {
+    // Seeded benchmarks keep their figures only if a block without options builds exactly what
+    // the constructor builds without options.
+    expect((createSampler('tpe') as TpeSampler).options).toEqual(TPE_DEFAULTS);
+    expect(createSampler('tpe')).toEqual(new TpeSampler());
+    expect(createSampler('motpe')).toEqual(new TpeSampler());
+    expect((createSampler('gp') as GpSampler).options).toEqual(GP_DEFAULTS);
+    expect((createSampler('cmaes') as CmaEsSampler).options).toEqual(CMAES_DEFAULTS);
+    expect(createSampler('cmaes')).toEqual(new CmaEsSampler());
+    expect((createSampler('nsga2') as Nsga2Sampler).options).toEqual(NSGA2_DEFAULTS);
+    expect(createSampler('nsga2')).toEqual(new Nsga2Sampler());
+    expect(createSampler(undefined).name).toBe('random');
+    expect(createSampler(undefined, 'sobol').name).toBe('sobol');
+  });
+
   it('rejects bad options with one clear line', () => {
     expect(error({ kind: 'tpe', gamma: 1.5 })).toBe('sampler "tpe": option "gamma" must be a number in (0, 1), got 1.5');
     expect(error({ kind: 'tpe', gamma: 0 })).toContain('in (0, 1)');
@@ -50,5 +68,7 @@ describe('sampler registry', () => {
     expect(error({ kind: 'nsga2', population_size: 1 })).toContain('must be an integer >= 2');
     expect(error({ kind: 'sobol', scramble: true })).toContain('it takes no options');
     expect(error({ kind: 'tpee' })).toMatch(/^unknown sampler "tpee".*allowed: /);
+    expect(error({ kind: 'cmaes', popsize: 1 })).toBe('sampler "cmaes": option "popsize" must be an integer >= 2, got 1');
+    expect(error({ kind: 'nsga2', mutation_prob: 'high' })).toBe('sampler "nsga2": option "mutation_prob" must be a number in [0, 1], got "high"');
   });
 });

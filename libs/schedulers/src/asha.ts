@@ -1,5 +1,5 @@
 import type { Decision, Objective, SamplerContext, Scheduler, SchedulerContext, Suggestion, Trial } from '@segtune/core';
-import type { Budget } from '@segtune/space';
+import { bracketsRule, type Budget } from '@segtune/space';
 import { bracketSequence, ladders, maxBrackets, resolveRungs, type ResolvedRungs, type RungSettings } from './brackets';
 import { asLoss, configKey, crossedRungs, historyWith, promotable, rungMetric, rungValue } from './rungs';
 import { UserError } from '@segtune/core';
@@ -59,18 +59,16 @@ export class AshaScheduler implements Scheduler {
     this.rungs = resolveRungs(name, budget, options);
     const most = maxBrackets(this.rungs);
     const brackets = options.brackets ?? options.bracketWeights?.length ?? 1;
-    if (!Number.isInteger(brackets) || brackets < 1) throw new UserError(`scheduler "${name}": brackets must be a whole number of at least 1, got ${brackets}`);
+    if (!Number.isInteger(brackets) || brackets < 1) throw new UserError(`scheduler "${name}": option "brackets" must be an integer >= 1, got ${brackets}`);
     if (brackets > most) {
-      throw new UserError(
-        `scheduler "${name}": brackets ${brackets} is more than this budget allows (${most} with min_resource ${this.rungs.minResource}, max ${this.rungs.budget.max}, reduction_factor ${this.rungs.eta})`,
-      );
+      throw new UserError(`scheduler "${name}": option "brackets" ${bracketsRule(most, this.rungs.minResource, this.rungs.budget.max, this.rungs.eta)}, got ${brackets}`);
     }
     const weights = options.bracketWeights ?? Array.from({ length: brackets }, () => 1);
     if (weights.length !== brackets) throw new Error(`bracketWeights has ${weights.length} entries for ${brackets} brackets`);
     this.sequence = bracketSequence(weights);
     this.ladders = ladders(this.rungs, brackets);
     this.mode = options.mode ?? 'stopping';
-    if (this.mode !== 'stopping' && this.mode !== 'promotion') throw new UserError(`scheduler "${name}": mode must be stopping or promotion, got ${String(this.mode)}`);
+    if (this.mode !== 'stopping' && this.mode !== 'promotion') throw new UserError(`scheduler "${name}": option "mode" must be one of stopping, promotion, got ${JSON.stringify(this.mode)}`);
     if (objectives.length === 0) throw new Error(`scheduler "${name}" needs at least one objective`);
     this.objectives = this.judged(objectives);
   }

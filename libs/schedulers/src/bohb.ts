@@ -41,17 +41,17 @@ export class BohbSampler implements Sampler {
   ) {
     this.budgets = [...new Set([...budgets, max])].sort((a, b) => b - a);
     const top = options.topNPercent ?? 15;
-    if (!(top > 0 && top < 100)) throw new UserError(`scheduler "bohb": top_n_percent must be between 0 and 100 (exclusive), got ${top}`);
+    if (!(top > 0 && top < 100)) throw new UserError(`scheduler "bohb": option "top_n_percent" must be a number in (0, 100), got ${top}`);
     const rf = options.randomFraction ?? 1 / 3;
-    if (!(rf >= 0 && rf <= 1)) throw new UserError(`scheduler "bohb": random_fraction must be between 0 and 1, got ${rf}`);
+    if (!(rf >= 0 && rf <= 1)) throw new UserError(`scheduler "bohb": option "random_fraction" must be a number in [0, 1], got ${rf}`);
     const ns = options.numSamples ?? 64;
-    if (!(Number.isInteger(ns) && ns >= 1)) throw new UserError(`scheduler "bohb": num_samples must be a whole number of at least 1, got ${ns}`);
+    if (!(Number.isInteger(ns) && ns >= 1)) throw new UserError(`scheduler "bohb": option "num_samples" must be an integer >= 1, got ${ns}`);
     const bf = options.bandwidthFactor ?? 3;
-    if (!(bf > 0)) throw new UserError(`scheduler "bohb": bandwidth_factor must be positive, got ${bf}`);
+    if (!(bf > 0)) throw new UserError(`scheduler "bohb": option "bandwidth_factor" must be a number > 0, got ${bf}`);
     const mb = options.minBandwidth ?? 1e-3;
-    if (!(mb > 0)) throw new UserError(`scheduler "bohb": min_bandwidth must be positive, got ${mb}`);
+    if (!(mb > 0)) throw new UserError(`scheduler "bohb": option "min_bandwidth" must be a number > 0, got ${mb}`);
     const mp = options.minPoints ?? 0;
-    if (!(Number.isInteger(mp) && mp >= 0)) throw new UserError(`scheduler "bohb": min_points must be a whole number, got ${mp}`);
+    if (!(Number.isInteger(mp) && mp >= 0)) throw new UserError(`scheduler "bohb": option "min_points" must be an integer >= 0, got ${mp}`);
     this.s = { topNPercent: top, randomFraction: rf, numSamples: ns, bandwidthFactor: bf, minBandwidth: mb, minPoints: mp };
   }
 

@@ -1,5 +1,5 @@
 import { UserError } from '@segtune/core';
-import type { Budget } from '@segtune/space';
+import { budgetRule, type Budget } from '@segtune/space';
 import { rungLadder } from './rungs';
 
 /** Rung settings shared by successive halving, ASHA, Hyperband, BOHB and MO-ASHA. */
@@ -23,16 +23,16 @@ export interface ResolvedRungs {
 export function resolveRungs(kind: string, budget: Budget | undefined, s: RungSettings): ResolvedRungs {
   if (!budget) throw new UserError(`scheduler "${kind}" needs a budget block in the space file (budget: { name: epochs, min: 1, max: 27 })`);
   const eta = s.reductionFactor ?? 3;
-  if (!Number.isFinite(eta) || eta <= 1) throw new UserError(`scheduler "${kind}": reduction_factor must be greater than 1, got ${eta}`);
+  if (!Number.isFinite(eta) || eta <= 1) throw new UserError(`scheduler "${kind}": option "reduction_factor" must be a number > 1, got ${eta}`);
   const minResource = s.minResource ?? budget.min;
-  if (!Number.isFinite(minResource) || minResource <= 0) throw new UserError(`scheduler "${kind}": min_resource must be positive, got ${minResource}`);
+  if (!Number.isFinite(minResource) || minResource <= 0) throw new UserError(`scheduler "${kind}": option "min_resource" must be a number > 0, got ${minResource}`);
   if (minResource > budget.max) {
-    throw new UserError(`scheduler "${kind}": min_resource ${minResource} is above the budget's max ${budget.max} (${budget.name}); allowed: up to ${budget.max}`);
+    throw new UserError(`scheduler "${kind}": option "min_resource" ${budgetRule(budget)}, got ${minResource}`);
   }
   const grace = s.gracePeriod ?? minResource;
-  if (!Number.isFinite(grace) || grace < 0) throw new UserError(`scheduler "${kind}": grace_period must be zero or positive, got ${grace}`);
+  if (!Number.isFinite(grace) || grace < 0) throw new UserError(`scheduler "${kind}": option "grace_period" must be a number >= 0, got ${grace}`);
   if (grace > budget.max) {
-    throw new UserError(`scheduler "${kind}": grace_period ${grace} is beyond the budget's max ${budget.max} (${budget.name}); allowed: up to ${budget.max}`);
+    throw new UserError(`scheduler "${kind}": option "grace_period" ${budgetRule(budget)}, got ${grace}`);
   }
   return { eta, minResource, grace, budget };
 }

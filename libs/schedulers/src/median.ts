@@ -1,5 +1,5 @@
 import { UserError, type Decision, type Objective, type Scheduler, type SchedulerContext, type Trial } from '@segtune/core';
-import type { Budget } from '@segtune/space';
+import { budgetRule, type Budget } from '@segtune/space';
 import { asLoss } from './rungs';
 
 export interface MedianOptions {
@@ -24,10 +24,10 @@ export class MedianStoppingScheduler implements Scheduler {
   constructor(budget: Budget | undefined, objectives: readonly Objective[], options: MedianOptions = {}) {
     if (!budget) throw new UserError('scheduler "median" needs a budget block in the space file (budget: { name: epochs, min: 1, max: 27 })');
     this.grace = options.gracePeriod ?? budget.min;
-    if (!Number.isFinite(this.grace) || this.grace < 0) throw new UserError(`scheduler "median": grace_period must be zero or positive, got ${this.grace}`);
-    if (this.grace > budget.max) throw new UserError(`scheduler "median": grace_period ${this.grace} is beyond the budget's max ${budget.max} (${budget.name}); allowed: up to ${budget.max}`);
+    if (!Number.isFinite(this.grace) || this.grace < 0) throw new UserError(`scheduler "median": option "grace_period" must be a number >= 0, got ${this.grace}`);
+    if (this.grace > budget.max) throw new UserError(`scheduler "median": option "grace_period" ${budgetRule(budget)}, got ${this.grace}`);
     this.minTrials = options.minTrials ?? 5;
-    if (!Number.isInteger(this.minTrials) || this.minTrials < 1) throw new UserError(`scheduler "median": min_trials must be a whole number of at least 1, got ${this.minTrials}`);
+    if (!Number.isInteger(this.minTrials) || this.minTrials < 1) throw new UserError(`scheduler "median": option "min_trials" must be an integer >= 1, got ${this.minTrials}`);
     if (objectives.length === 0) throw new Error('scheduler "median" needs an objective');
     this.objective = objectives[0];
   }

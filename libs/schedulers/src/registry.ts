@@ -1,16 +1,11 @@
 import { UserError, noScheduler, type Objective, type Sampler, type Scheduler } from '@segtune/core';
-import { didYouMean, type Budget, type StrategySpec } from '@segtune/space';
-import { AshaScheduler, type AshaMode } from './asha';
-import { createBohb, type BohbOptions } from './bohb';
+import { parseSchedulerSpec, type Budget, type SchedulerKind, type SchedulerSpec, type StrategySpec } from '@segtune/space';
+import { AshaScheduler } from './asha';
+import { createBohb } from './bohb';
 import { HyperbandScheduler } from './hyperband';
 import { MedianStoppingScheduler } from './median';
-import { MoAshaScheduler, type MoSelection } from './moasha';
-import { OptionReader } from './options';
+import { MoAshaScheduler } from './moasha';
 import { SuccessiveHalvingScheduler } from './successive-halving';
-
-const RUNG = ['reduction_factor', 'min_resource', 'grace_period'] as const;
-const MODES: readonly AshaMode[] = ['stopping', 'promotion'];
-const BOHB_MODEL = ['top_n_percent', 'random_fraction', 'num_samples', 'bandwidth_factor', 'min_bandwidth', 'min_points'] as const;
 
 interface Built {
   scheduler: Scheduler;
@@ -18,18 +13,13 @@ interface Built {
   sampler?: (base: Sampler) => Sampler;
 }
 
-type Entry = {
-  options: readonly string[];
-  description: string;
-  build(o: OptionReader, budget: Budget | undefined, objectives: readonly Objective[]): Built;
+type Entry<K extends SchedulerKind> = {
+  /** Builds the scheduler from its parsed block (@segtune/space's schedulerSchemas: checked, defaults filled in). */
+  build(o: SchedulerSpec<K>, budget: Budget | undefined, objectives: readonly Objective[]): Built;
 };
 
-function rung(o: OptionReader) {
-  return {
-    reductionFactor: o.optionalNumber('reduction_factor'),
-    minResource: o.optionalNumber('min_resource'),
-    gracePeriod: o.optionalNumber('grace_period', { min: 0 }),
-  };
+function rung(o: { reduction_factor: number; min_resource?: number; grace_period?: number }) {
+  return { reductionFactor: o.reduction_factor, minResource: o.min_resource, gracePeriod: o.grace_period };
 }
 
 // Promotion mode needs no sampler of its own: the scheduler answers `suggest` with the paused
@@ -38,77 +28,51 @@ function withPromotion(s: AshaScheduler): Built {
   return { scheduler: s };
 }
 
-/** One line per scheduler kind: adding one is a new file plus an entry here. */
-export const SCHEDULERS: Record<string, Entry> = {
-  none: { options: [], description: 'never stops a trial', build: () => ({ scheduler: noScheduler }) },
+/**
+ * One line per scheduler kind: adding one is a new file, its options' schema in @segtune/space
+ * (strategies.ts: the space file, its JSON Schema and this registry all read it) and an entry here.
+ */
+export const SCHEDULERS: { [K in SchedulerKind]: Entry<K> } = {
+  none: { build: () => ({ scheduler: noScheduler }) },
   median: {
-    options: ['grace_period', 'min_trials'],
-    description: 'median stopping rule',
-    build: (o, budget, objectives) => ({
-      scheduler: new MedianStoppingScheduler(budget, objectives, { gracePeriod: o.optionalNumber('grace_period', { min: 0 }), minTrials: o.optionalNumber('min_trials', { min: 1, integer: true }) }),
-    }),
+    build: (o, budget, objectives) => ({ scheduler: new MedianStoppingScheduler(budget, objectives, { gracePeriod: o.grace_period, minTrials: o.min_trials }) }),
   },
   sha: {
-    options: [...RUNG, 'cohort_size'],
-    description: 'synchronous successive halving',
-    build: (o, budget, objectives) => ({
-      scheduler: new SuccessiveHalvingScheduler(budget, objectives, { ...rung(o), cohortSize: o.optionalNumber('cohort_size', { min: 1, integer: true }) }),
-    }),
+    build: (o, budget, objectives) => ({ scheduler: new SuccessiveHalvingScheduler(budget, objectives, { ...rung(o), cohortSize: o.cohort_size }) }),
   },
   asha: {
-    options: [...RUNG, 'brackets', 'mode'],
-    description: 'asynchronous successive halving',
-    build: (o, budget, objectives) =>
-      withPromotion(new AshaScheduler(budget, objectives, { ...rung(o), brackets: o.optionalNumber('brackets', { min: 1, integer: true }), mode: o.choice('mode', MODES, 'stopping') })),
+    build: (o, budget, objectives) => withPromotion(new AshaScheduler(budget, objectives, { ...rung(o), brackets: o.brackets, mode: o.mode })),
   },
   hyperband: {
-    options: [...RUNG, 'brackets', 'mode'],
-    description: 'Hyperband as asynchronous brackets',
-    build: (o, budget, objectives) =>
-      withPromotion(new HyperbandScheduler(budget, objectives, { ...rung(o), brackets: o.optionalNumber('brackets', { min: 1, integer: true }), mode: o.choice('mode', MODES, 'stopping') })),
+    build: (o, budget, objectives) => withPromotion(new HyperbandScheduler(budget, objectives, { ...rung(o), brackets: o.brackets, mode: o.mode })),
   },
   bohb: {
-    options: [...RUNG, 'brackets', 'mode', ...BOHB_MODEL],
-    description: 'Hyperband with a KDE model proposing configurations',
     build: (o, budget, objectives) => {
-      const options: BohbOptions = {
+      const { scheduler, sampler } = createBohb(budget, objectives, {
         ...rung(o),
-        brackets: o.optionalNumber('brackets', { min: 1, integer: true }),
-        mode: o.choice('mode', MODES, 'stopping'),
-        topNPercent: o.optionalNumber('top_n_percent'),
-        randomFraction: o.optionalNumber('random_fraction'),
-        numSamples: o.optionalNumber('num_samples', { min: 1, integer: true }),
-        bandwidthFactor: o.optionalNumber('bandwidth_factor'),
-        minBandwidth: o.optionalNumber('min_bandwidth'),
-        minPoints: o.optionalNumber('min_points', { min: 0, integer: true }),
-      };
-      const { scheduler, sampler } = createBohb(budget, objectives, options);
+        brackets: o.brackets,
+        mode: o.mode,
+        topNPercent: o.top_n_percent,
+        randomFraction: o.random_fraction,
+        numSamples: o.num_samples,
+        bandwidthFactor: o.bandwidth_factor,
+        minBandwidth: o.min_bandwidth,
+        minPoints: o.min_points,
+      });
       return { scheduler, sampler: () => sampler };
     },
   },
   moasha: {
-    options: [...RUNG, 'brackets', 'mode', 'selection'],
-    description: 'multi-objective ASHA (non-dominated rank, then crowding or hypervolume contribution)',
     build: (o, budget, objectives) =>
-      withPromotion(
-        new MoAshaScheduler(budget, objectives, {
-          ...rung(o),
-          brackets: o.optionalNumber('brackets', { min: 1, integer: true }),
-          mode: o.choice('mode', MODES, 'stopping'),
-          selection: o.choice<MoSelection>('selection', ['crowding', 'hypervolume'], 'crowding'),
-        }),
-      ),
+      withPromotion(new MoAshaScheduler(budget, objectives, { ...rung(o), brackets: o.brackets, mode: o.mode, selection: o.selection })),
   },
 };
 
 function build(spec: StrategySpec | string | undefined, budget: Budget | undefined, objectives: readonly Objective[]): Built {
-  const { kind, ...options } = typeof spec === 'string' ? { kind: spec } : (spec ?? { kind: 'none' });
-  const entry = SCHEDULERS[kind];
-  if (!entry) {
-    const names = Object.keys(SCHEDULERS);
-    throw new UserError(`unknown scheduler "${kind}"${didYouMean(kind, names)}; allowed: ${names.join(', ')}`);
-  }
-  return entry.build(new OptionReader(kind, options, entry.options), budget, objectives);
+  const parsed = parseSchedulerSpec(spec ?? 'none', budget);
+  if (!parsed.ok) throw new UserError(parsed.problem.message);
+  const entry = SCHEDULERS[parsed.spec.kind] as Entry<SchedulerKind>;
+  return entry.build(parsed.spec, budget, objectives);
 }
 
 /**
@@ -132,11 +96,4 @@ export function createSchedulerAndSampler(
 ): { scheduler: Scheduler; sampler: Sampler } {
   const built = build(spec, budget, objectives);
   return { scheduler: built.scheduler, sampler: built.sampler ? built.sampler(base) : base };
-}
-
-/** BOHB's sampler for a `scheduler: { kind: bohb, … }` block (the same options as its scheduler). */
-export function createBohbSampler(spec: StrategySpec | string, budget: Budget | undefined, objectives: readonly Objective[]): Sampler {
-  const built = build(spec, budget, objectives);
-  if (built.scheduler.name !== 'bohb' || !built.sampler) throw new UserError(`createBohbSampler: scheduler kind must be "bohb"`);
-  return built.sampler(undefined as unknown as Sampler);
 }

@@ -48,7 +48,7 @@ export class SuccessiveHalvingScheduler implements Scheduler {
     this.rungs = resolveRungs('sha', budget, options);
     this.ladder = rungLadder(this.rungs.minResource, this.rungs.eta, 0, this.rungs.budget.max, this.rungs.grace);
     this.cohortSize = options.cohortSize ?? Math.max(1, Math.round(this.rungs.eta ** this.ladder.length));
-    if (!Number.isInteger(this.cohortSize) || this.cohortSize < 1) throw new UserError(`scheduler "sha": cohort_size must be a whole number of at least 1, got ${this.cohortSize}`);
+    if (!Number.isInteger(this.cohortSize) || this.cohortSize < 1) throw new UserError(`scheduler "sha": option "cohort_size" must be an integer >= 1, got ${this.cohortSize}`);
     if (objectives.length === 0) throw new Error('scheduler "sha" needs an objective');
     this.objective = objectives[0];
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node, type Document } from 'yaml';
 import type { ZodError } from 'zod';
 import { spaceFileSchema, type SpaceFile, type ParamSpec } from './schema';
+import { strategyProblem, type StrategyRole } from './strategies';
 import { Space, type ParamDef } from './space';
 import { didYouMean } from './did-you-mean';
 import { nameProblem } from './names';
@@ -94,7 +95,11 @@ export function parseSpace(text: string, file = '<space>'): LoadedSpace {
 
   const parsed = spaceFileSchema.safeParse(raw);
   if (!parsed.success) throw zodToSpaceError(parsed.error, raw as Record<string, unknown>, locate);
-  const spec = parsed.data;
+  // The sampler and scheduler blocks stay as written (what the study records and trackers log);
+  // the registries fill in their defaults with the same schemas when they build.
+  const { sampler: _sampler, scheduler: _scheduler, ...rest } = parsed.data;
+  const written = raw as Pick<SpaceFile, 'sampler' | 'scheduler'>;
+  const spec: SpaceFile = { ...rest, ...(written.sampler && { sampler: written.sampler }), ...(written.scheduler && { scheduler: written.scheduler }) };
 
   const params: ParamDef[] = [];
   for (const [name, p] of Object.entries(spec.params)) {
@@ -137,6 +142,10 @@ export function parseSpace(text: string, file = '<space>'): LoadedSpace {
   if (spec.budget && spec.budget.min > spec.budget.max) {
     throw new SpaceError(`budget min ${spec.budget.min} is above max ${spec.budget.max}`, locate(['budget', 'min']));
   }
+  if (spec.scheduler && spec.budget) {
+    const problem = strategyProblem('scheduler', spec.scheduler, { budget: spec.budget, inFile: true });
+    if (problem) throw new SpaceError(problem.detail, locate(['scheduler', ...problem.path]));
+  }
   (spec.enqueue ?? []).forEach((cfg, i) => {
     const problems = space.validate(cfg);
     if (problems.length) throw new SpaceError(`enqueued configuration is invalid: ${problems[0]}`, locate(['enqueue', i]));
@@ -172,6 +181,12 @@ type Locate = (path: (string | number)[], key?: boolean) => SourceLocation;
 function zodToSpaceError(error: ZodError, raw: Record<string, unknown>, locate: Locate): SpaceError {
   const issue = pickIssue(error);
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as (string | number)[];
+  if (path[0] === 'sampler' || path[0] === 'scheduler') {
+    // Strategy options: the same wording as the registries give (./strategies).
+    const role: StrategyRole = path[0];
+    const problem = strategyProblem(role, raw[role], { inFile: true });
+    if (problem) return new SpaceError(problem.detail, locate([role, ...problem.path], problem.key));
+  }
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
     const known = KNOWN_KEYS[contextOf(path, raw)] ?? [];

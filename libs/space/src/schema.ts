@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { nameSchema } from './names';
+import { samplerSpecSchema, schedulerSpecSchema } from './strategies';
 
 // The one definition of a space file: TypeScript types and search-spaces/space.schema.json are
 // both derived from it.
@@ -56,7 +57,10 @@ export const budgetSchema = z.strictObject({
   max: z.number().positive(),
 });
 
-/** Sampler and scheduler blocks carry their own options; each strategy validates its own. */
+/**
+ * A sampler or scheduler block as stored and passed around: its kind and the options the file
+ * set. The space file checks each kind's options with its own schema (./strategies).
+ */
 export const strategySchema = z.looseObject({ kind: z.string().min(1) });
 
 export const workloadSchema = z.discriminatedUnion('kind', [
@@ -107,8 +111,8 @@ export const spaceFileSchema = z.strictObject({
   constraints: z.array(constraintSchema).optional(),
   params: z.record(z.string(), paramSchema),
   budget: budgetSchema.optional(),
-  sampler: strategySchema.optional(),
-  scheduler: strategySchema.optional(),
+  sampler: samplerSpecSchema.optional(),
+  scheduler: schedulerSpecSchema.optional(),
   workload: workloadSchema,
   /** Defaults for the run; CLI flags override them. */
   trials: z.number().int().positive().optional(),
@@ -128,7 +132,8 @@ export type Objective = z.infer<typeof objectiveSchema>;
 export type Budget = z.infer<typeof budgetSchema>;
 export type StrategySpec = z.infer<typeof strategySchema>;
 export type WorkloadSpec = z.infer<typeof workloadSchema>;
-export type SpaceFile = z.infer<typeof spaceFileSchema>;
+/** A parsed space file. Its sampler and scheduler blocks are kept as written (the registries fill in the defaults when they build). */
+export type SpaceFile = Omit<z.infer<typeof spaceFileSchema>, 'sampler' | 'scheduler'> & { sampler?: StrategySpec; scheduler?: StrategySpec };
 export type ParamValue = string | number | boolean;
 export type Params = Record<string, ParamValue>;
 export type When = z.infer<typeof whenSchema>;
