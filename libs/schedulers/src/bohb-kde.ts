@@ -5,8 +5,11 @@ import type { Space } from '@segtune/space';
 // Optimization at Scale", 2018): two product kernel density estimates in the unit cube, l(x) over
 // the best configurations and g(x) over the rest, with Scott's normal-reference bandwidths; new
 // configurations are drawn from l with widened bandwidths and the one maximising l/g is kept.
-// Written here because the samplers package had no TPE yet; it is ~100 lines and needs nothing
-// but the space's encoding.
+// Kept apart from the samplers' ParzenEstimator on purpose: BOHB's model is defined by Scott's
+// rule on the observations' own spread, a plain kernel for categoricals and inactive (NaN)
+// coordinates left out of the product, while the Parzen estimator carries TPE's rules (a prior
+// kernel, neighbour bandwidths, truncated normals, no NaN). Putting BOHB on it would make BOHB a
+// TPE per budget and change its recorded figures; it is left for when that is measured.
 
 export interface KdeSettings {
   /** Bandwidths never drop below this (the model would otherwise collapse onto one point). */
