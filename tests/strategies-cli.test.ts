@@ -74,6 +74,26 @@ describe('strategies through the CLI', () => {
     for (const steps of byConfig.values()) expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
   });
 
+  it('scheduler pbt replaces the bottom quarter with perturbed copies of top trials, continued from their checkpoints', () => {
+    writeFileSync(join(dir, 'pbt.yaml'), SIM('{ kind: pbt, population_size: 4, perturbation_interval: 3 }', 'sampler: { kind: random }').replace('name: sim', 'name: pbt'));
+    const db = join(dir, 'pbt.db');
+    const r = runCli(['search', 'pbt.yaml', '--trials', '24', '--storage', db, '--seed', '3', '--workers', '2', '--executor', 'inline', '--no-export', '--quiet'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const trials = trialsOf(db);
+    const replacements = trials.filter((t) => t.attrs.pbt_parent !== undefined);
+    expect(replacements.length).toBeGreaterThan(2);
+    for (const t of replacements) {
+      expect(t.attrs.resume_transfer).toBe(true);
+      expect((t.attrs.resumed_from_step as number) % 3).toBe(0);
+      expect(t.steps[0]).toBe((t.attrs.resumed_from_step as number) + 1);
+      expect(trials.find((x) => x.number === t.attrs.pbt_replaces)!.state).toBe('pruned');
+      // Only the float param is perturbed: the ints are the parent's.
+      const parent = JSON.parse(trials.find((x) => x.number === t.attrs.pbt_parent)!.params) as Record<string, number>;
+      const own = JSON.parse(t.params) as Record<string, number>;
+      expect([own.width, own.depth]).toEqual([parent.width, parent.depth]);
+    }
+  });
+
   it('bohb with a sampler block is refused in one line instead of losing its model', () => {
     writeFileSync(join(dir, 'bohb.yaml'), SIM('{ kind: bohb }', 'sampler: { kind: tpe }'));
     const r = runCli(['search', 'bohb.yaml', '--trials', '2', '--storage', join(dir, 'bohb.db')], { cwd: dir });

@@ -1,4 +1,4 @@
-import { isPruned, Rng, type MetricValues, type Workload, type WorkloadContext, type Objective, type Sampler, type Scheduler, type SchedulerContext, type Trial } from '@segtune/core';
+import { isPruned, Rng, type MetricValues, type Workload, type WorkloadContext, type Objective, type Sampler, type Scheduler, type SchedulerContext, type Suggestion, type Trial } from '@segtune/core';
 import { Space, type Budget, type ParamSpec, type Params } from '@segtune/space';
 import { sleep } from './functions-workload';
 
@@ -302,13 +302,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       seed,
     };
     // As Study.ask: a scheduler that resumes a paused configuration answers before the sampler.
-    const suggestion = (await scheduler?.suggest?.(ctx)) ?? { params: await sampler.suggest(ctx) };
+    const suggestion: Suggestion = (await scheduler?.suggest?.(ctx)) ?? { params: await sampler.suggest(ctx) };
     const params = problem.space.ordered(suggestion.params);
     const trial: Trial = { id: number + 1, studyId: 1, number, state: 'running', params, intermediate: {}, attrs: {}, createdAt: now, startedAt: now, seq: ++change };
     const { resume } = suggestion;
     const bracket = scheduler?.bracketFor?.(resume?.rootTrialNumber ?? number);
     if (bracket !== undefined) trial.attrs.bracket = bracket;
-    if (resume) Object.assign(trial.attrs, { resumed_from_trial: resume.trialNumber, resumed_from_step: resume.step, config_root: resume.rootTrialNumber });
+    if (resume) Object.assign(trial.attrs, { resumed_from_trial: resume.trialNumber, resumed_from_step: resume.step, config_root: resume.rootTrialNumber }, resume.transfer ? { resume_transfer: true } : {});
+    Object.assign(trial.attrs, suggestion.attrs);
     trials.push(trial);
     // A resumed configuration continues after its checkpoint's step.
     const step = resume ? resume.step + 1 : firstStep;

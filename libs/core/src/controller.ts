@@ -109,7 +109,7 @@ export async function runController(options: ControllerOptions): Promise<Control
           timeoutMs: options.trialTimeoutMs,
           backend: options.backend,
           artifactDir: artifactDirOf(trial.number),
-          resumeFrom: resume ? { trialNumber: resume.trialNumber, step: resume.step, artifactDir: artifactDirOf(resume.trialNumber) } : undefined,
+          resumeFrom: resume ? { trialNumber: resume.trialNumber, step: resume.step, artifactDir: artifactDirOf(resume.trialNumber), ...(resume.transfer ? { transfer: true } : {}) } : undefined,
         },
         {
           onReport: (step, values) => study.report(trial, step, values),
@@ -180,5 +180,5 @@ export async function runController(options: ControllerOptions): Promise<Control
 export function resumePointOf(trial: Trial): ResumePoint | undefined {
   const { resumed_from_trial: from, resumed_from_step: step, config_root: root } = trial.attrs;
   if (typeof from !== 'number' || typeof step !== 'number') return undefined;
-  return { trialNumber: from, step, rootTrialNumber: typeof root === 'number' ? root : from };
+  return { trialNumber: from, step, rootTrialNumber: typeof root === 'number' ? root : from, ...(trial.attrs.resume_transfer === true ? { transfer: true } : {}) };
 }

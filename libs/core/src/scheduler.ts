@@ -24,12 +24,19 @@ export interface ResumePoint {
   step: number;
   /** The first trial of the configuration: resumed runs keep its seed, so checkpoints match. */
   rootTrialNumber: number;
+  /**
+   * The new trial's params differ from the checkpoint's (population-based training exploiting a
+   * better trial): load its weights and optimizer state, train on with the new hyperparameters.
+   */
+  transfer?: boolean;
 }
 
 /** What a scheduler that picks configurations itself answers at `ask`. */
 export interface Suggestion {
   params: Params;
   resume?: ResumePoint;
+  /** Attributes stored with the new trial (why the scheduler chose it). */
+  attrs?: Record<string, unknown>;
 }
 
 /**

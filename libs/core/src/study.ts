@@ -134,7 +134,8 @@ export class Study {
     const bracket = this.scheduler.bracketFor?.(resume?.rootTrialNumber ?? trial.number);
     const extra: TrialAttrs = {
       ...(bracket === undefined ? {} : { bracket }),
-      ...(resume ? { resumed_from_trial: resume.trialNumber, resumed_from_step: resume.step, config_root: resume.rootTrialNumber } : {}),
+      ...(resume ? { resumed_from_trial: resume.trialNumber, resumed_from_step: resume.step, config_root: resume.rootTrialNumber, ...(resume.transfer ? { resume_transfer: true } : {}) } : {}),
+      ...suggestion.attrs,
     };
     if (Object.keys(extra).length) await this.storage.updateTrialAttrs(trial.id, extra);
     return this.started({ ...trial, params, attrs: { ...trial.attrs, ...extra } });

@@ -16,6 +16,8 @@ export interface WorkloadResume {
   step: number;
   /** That trial's artifact folder, where its checkpoint is. */
   artifactDir?: string;
+  /** The params differ from the checkpoint's (PBT): keep its weights, use the new hyperparameters. */
+  transfer?: boolean;
 }
 
 export interface WorkloadContext {

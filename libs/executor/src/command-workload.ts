@@ -188,6 +188,7 @@ export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }
       // Promotion mode: the command loads its checkpoint from there and reports later steps.
       env.SEGTUNE_RESUME_STEP = String(ctx.resumeFrom.step);
       if (ctx.resumeFrom.artifactDir) env.SEGTUNE_RESUME_DIR = ctx.resumeFrom.artifactDir;
+      if (ctx.resumeFrom.transfer) env.SEGTUNE_RESUME_TRANSFER = '1';
     }
     if (ctx.budget) env.SEGTUNE_BUDGET = JSON.stringify(ctx.budget);
     if (ctx.device.backend) env.SEGTUNE_BACKEND = ctx.device.backend;

@@ -26,7 +26,7 @@ function message(f: () => unknown): string {
 
 describe('scheduler registry', () => {
   it('builds every kind, from a string or a block with snake_case options', () => {
-    expect(Object.keys(SCHEDULERS).sort()).toEqual(['asha', 'bohb', 'hyperband', 'median', 'moasha', 'none', 'sha']);
+    expect(Object.keys(SCHEDULERS).sort()).toEqual(['asha', 'bohb', 'hyperband', 'median', 'moasha', 'none', 'pbt', 'sha']);
     expect(createScheduler(undefined, budget, objectives)).toBe(noScheduler);
     for (const kind of Object.keys(SCHEDULERS)) expect(createScheduler(kind, budget, objectives).name).toBe(kind);
     const a = createScheduler({ kind: 'asha', reduction_factor: 3, grace_period: 1, min_resource: 1, brackets: 2 }, budget, objectives) as AshaScheduler;
@@ -55,7 +55,7 @@ describe('scheduler registry', () => {
     expect(message(() => createScheduler({ kind: 'sha', grace_period: 28 }, budget, objectives))).toBe('scheduler "sha": option "grace_period" must be at most the budget\'s max 27 (epochs), got 28');
     expect(message(() => createScheduler({ kind: 'median', grace_period: 40 }, budget, objectives))).toBe('scheduler "median": option "grace_period" must be at most the budget\'s max 27 (epochs), got 40');
     expect(message(() => createScheduler({ kind: 'asha', reducton_factor: 3 }, budget, objectives))).toBe('scheduler "asha": unknown option "reducton_factor" (did you mean "reduction_factor"?); allowed: reduction_factor, min_resource, grace_period, brackets, mode');
-    expect(message(() => createScheduler('hyperbnd', budget, objectives))).toBe('unknown scheduler "hyperbnd" (did you mean "hyperband"?); allowed: none, median, sha, asha, hyperband, bohb, moasha');
+    expect(message(() => createScheduler('hyperbnd', budget, objectives))).toBe('unknown scheduler "hyperbnd" (did you mean "hyperband"?); allowed: none, median, sha, asha, hyperband, bohb, moasha, pbt');
     expect(message(() => createScheduler({ kind: 'asha', brackets: 9 }, budget, objectives))).toBe('scheduler "asha": option "brackets" must be at most 4, the brackets this budget allows (min_resource 1, max 27, reduction_factor 3), got 9');
     expect(message(() => createScheduler({ kind: 'asha', mode: 'promotin' }, budget, objectives))).toBe('scheduler "asha": option "mode" must be one of stopping, promotion, got "promotin" (did you mean "promotion"?)');
     expect(message(() => createScheduler({ kind: 'asha', reduction_factor: 'three' }, budget, objectives))).toBe('scheduler "asha": option "reduction_factor" must be a number > 1, got "three"');

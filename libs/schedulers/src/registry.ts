@@ -5,6 +5,7 @@ import { createBohb } from './bohb';
 import { HyperbandScheduler } from './hyperband';
 import { MedianStoppingScheduler } from './median';
 import { MoAshaScheduler } from './moasha';
+import { PbtScheduler } from './pbt';
 import { SuccessiveHalvingScheduler } from './successive-halving';
 
 interface Built {
@@ -65,6 +66,17 @@ export const SCHEDULERS: { [K in SchedulerKind]: Entry<K> } = {
   moasha: {
     build: (o, budget, objectives) =>
       withPromotion(new MoAshaScheduler(budget, objectives, { ...rung(o), brackets: o.brackets, mode: o.mode, selection: o.selection })),
+  },
+  pbt: {
+    build: (o, budget, objectives) => ({
+      scheduler: new PbtScheduler(budget, objectives, {
+        populationSize: o.population_size,
+        perturbationInterval: o.perturbation_interval,
+        quantileFraction: o.quantile_fraction,
+        resampleProbability: o.resample_probability,
+        mutable: o.mutable,
+      }),
+    }),
   },
 };
 

@@ -37,11 +37,15 @@ export async function saveCheckpoint(dir: string, vars: tf.Variable[], meta: Omi
   renameSync(join(dir, `${META}.tmp`), join(dir, META));
 }
 
-/** Restores variables saved by `saveCheckpoint`; returns its header, or undefined when there is none that fits. */
-export function loadCheckpoint(dir: string, vars: tf.Variable[], key: string): CheckpointMeta | undefined {
+/**
+ * Restores variables saved by `saveCheckpoint`; returns its header, or undefined when there is
+ * none that fits. `anyKey`: a checkpoint of other hyperparameters is restored too when every
+ * shape matches (population-based training continues a better trial's weights).
+ */
+export function loadCheckpoint(dir: string, vars: tf.Variable[], key: string, options: { anyKey?: boolean } = {}): CheckpointMeta | undefined {
   if (!existsSync(join(dir, META)) || !existsSync(join(dir, DATA))) return undefined;
   const meta = JSON.parse(readFileSync(join(dir, META), 'utf8')) as CheckpointMeta;
-  if (meta.key !== key || meta.shapes.length !== vars.length) return undefined;
+  if ((meta.key !== key && !options.anyKey) || meta.shapes.length !== vars.length) return undefined;
   if (meta.shapes.some((s, i) => s.join('x') !== vars[i].shape.join('x'))) return undefined;
   const buf = readFileSync(join(dir, DATA));
   const blob = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));

@@ -109,6 +109,20 @@ describe('training', () => {
     expect(restored).toEqual([2, 0]);
   });
 
+  it('PBT: a checkpoint of other hyperparameters is continued only as a transfer', async () => {
+    const parent = join(dir, 'trial-2');
+    const first = await trainUNet(ds, cfg({ epochs: 2 }), { checkpointDir: parent });
+    first.model.dispose();
+    const perturbed = cfg({ schedule: { ...cfg().schedule, lr: 6e-3 }, optimizer: { ...cfg().optimizer, weightDecay: 1.2e-4 } });
+    const restored: number[] = [];
+    const same = await trainUNet(ds, perturbed, { resumeDir: parent, onResumed: (e) => void restored.push(e) });
+    same.model.dispose();
+    const transfer = await trainUNet(ds, perturbed, { resumeDir: parent, transfer: true, onResumed: (e) => void restored.push(e) });
+    transfer.model.dispose();
+    // Without transfer the other learning rate is another configuration; with it, epoch 2 goes on.
+    expect(restored).toEqual([0, 2]);
+  });
+
   it('export then reload gives the same predictions', async () => {
     const r = await trainUNet(ds, cfg({ epochs: 1 }));
     const out = join(dir, 'model');

@@ -55,6 +55,8 @@ export interface TrainHooks {
    * promoted by the scheduler); checkpoints are still saved to `checkpointDir`.
    */
   resumeDir?: string;
+  /** With `resumeDir`: restore a checkpoint of other hyperparameters too, when the shapes match (PBT). */
+  transfer?: boolean;
   /** With `resumeDir`: the epoch the checkpoint restored (0: none matched, training starts over). */
   onResumed?: (epoch: number) => void;
 }
@@ -126,7 +128,7 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
     let startEpoch = 0;
     const from = hooks.resumeDir ?? hooks.checkpointDir;
     if (from) {
-      const meta = loadCheckpoint(from, allVars, key);
+      const meta = loadCheckpoint(from, allVars, key, { anyKey: hooks.resumeDir !== undefined && hooks.transfer === true });
       if (meta) {
         startEpoch = Math.min(meta.epoch, cfg.epochs);
         opt.setStepCount(meta.step);

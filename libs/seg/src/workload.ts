@@ -161,6 +161,7 @@ interface RunOptions {
   checkpointDir?: string;
   /** A promoted trial: the paused trial's folder, whose checkpoint it continues. */
   resumeDir?: string;
+  transfer?: boolean;
   onResumed?: (epoch: number) => void;
   onEpoch?: (r: EpochResult, latencyMs: number) => Promise<void> | void;
   onStart?: (info: { backend: BackendInfo; params: number; flops: number; memory: number }) => void;
@@ -183,6 +184,7 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
       signal: o.signal,
       checkpointDir: o.checkpointDir,
       resumeDir: o.resumeDir,
+      transfer: o.transfer,
       onResumed: o.onResumed,
       // Latency depends on the architecture, not the weights: measure it once before training
       // so every report (and a multi-objective scheduler) can carry it; always at the target
@@ -226,9 +228,10 @@ export function segmentationWorkload(rawSpec: WorkloadSpec | SegWorkloadSpec, op
       signal: ctx.signal,
       checkpointDir: ctx.artifactDir,
       resumeDir: ctx.resumeFrom?.artifactDir,
+      transfer: ctx.resumeFrom?.transfer,
       // The study stored the step it asked to resume from; correct it when the checkpoint said otherwise.
       onResumed: (epoch) => {
-        if (epoch !== ctx.resumeFrom?.step) ctx.setAttrs({ resumed_from_step: epoch, ...(epoch === 0 ? { resume_error: `no checkpoint of this configuration in ${ctx.resumeFrom?.artifactDir}` } : {}) });
+        if (epoch !== ctx.resumeFrom?.step) ctx.setAttrs({ resumed_from_step: epoch, ...(epoch === 0 ? { resume_error: `no checkpoint ${ctx.resumeFrom?.transfer ? 'of the same architecture' : 'of this configuration'} in ${ctx.resumeFrom?.artifactDir}` } : {}) });
       },
       onStart: ({ backend, params: p, flops, memory }) =>
         ctx.setAttrs({ backend: backend.name, threads: backend.threads, params: p, flops, memory_estimate_bytes: memory, ...(ctx.artifactDir ? { checkpoint_dir: resolve(ctx.artifactDir) } : {}) }),

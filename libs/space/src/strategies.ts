@@ -149,6 +149,16 @@ export const SCHEDULER_OPTIONS = {
     mode,
     selection: choice(['crowding', 'hypervolume'], 'tie-break within a non-dominated rank').default('crowding'),
   },
+  pbt: {
+    population_size: integer(2, 'trials sampled fresh before any is replaced').default(8),
+    perturbation_interval: positive("steps between exploit/explore decisions; default ⌈budget max / 8⌉, at least the budget's min").optional(),
+    quantile_fraction: number({ min: 0, max: 0.5, exclusiveMin: true }, 'bottom fraction replaced at each interval, top fraction copied from').default(0.25),
+    resample_probability: number({ min: 0, max: 1 }, 'chance a mutable param is drawn afresh instead of scaled by 0.8 or 1.2').default(0.25),
+    mutable: z
+      .array(z.string({ error: 'must be a list of param names' }), { error: 'must be a list of param names' })
+      .describe('params perturbed on exploit; default every float param')
+      .optional(),
+  },
 };
 
 /** One line per scheduler kind. */
@@ -160,6 +170,7 @@ export const SCHEDULER_DESCRIPTIONS: Record<keyof typeof SCHEDULER_OPTIONS, stri
   hyperband: 'Hyperband as asynchronous brackets',
   bohb: 'Hyperband with a KDE model proposing configurations',
   moasha: 'multi-objective ASHA (non-dominated rank, then crowding or hypervolume contribution)',
+  pbt: "population-based training: the bottom quarter copies a top trial's checkpoint and perturbs its hyperparameters",
 };
 
 // ---- the schemas ---------------------------------------------------------------------------

@@ -2,16 +2,15 @@
 // the study's artifacts.
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { UserError, openSession, runSession, type StudyRecord } from '@segtune/core';
+import { UserError, openSession, type StudyRecord } from '@segtune/core';
 import { loadSpaceFile } from '@segtune/space';
 import { createStrategies } from '@segtune/schedulers';
 import { maskUrl } from '@segtune/storage';
 import { checkBackendFlag, validateCliWorkload } from '../executor';
 import { checkStudyName } from '../check-study-name';
-import { runOutcome } from '../run-outcome';
 import { parseDuration } from '../duration';
-import { Progress } from '../progress';
-import { handleInterrupts } from '../interrupts';
+import type { Progress } from '../progress';
+import { runCliSession } from '../cli-session';
 import { studyDocument, summaryText } from '../study-report';
 import { readEnqueueFiles } from '../enqueue-files';
 import { openRunResources } from '../run-resources';
@@ -66,8 +65,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   await validateCliWorkload(spec.workload, dirname(resolve(spaceFile)), loaded.space.names, spec.objectives.map((o) => o.name));
   await checkBackendFlag(options.backend);
   const enqueue = readEnqueueFiles(options.enqueue ?? [], loaded.space).map(({ file, params }) => ({ params, attrs: { enqueued_from: file } }));
-  const out = io.stderr;
-  const say = (line: string) => !options.json && out.write(`${line}\n`);
+  const say = (line: string) => !options.json && io.stderr.write(`${line}\n`);
   let progress: Progress | undefined;
   const res = await openRunResources({
     executor: { kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs },
@@ -81,43 +79,32 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     for (const w of session.warnings) say(`warning: ${w}`);
     if (session.recovered.length) say(`resume: ${session.recovered.length} trial(s) that were running are now failed (${session.recovered.map((t) => `#${t.number} ${t.attrs.reason}`).join(', ')})`);
     const maxTrials = options.trials ?? (options.resume ? record.limits?.trials : trials);
-    progress = new Progress(record.objectives, maxTrials, out, !options.json && !options.quiet);
-    progress.preload(await res.storage.getTrials(record.id));
-    const interrupts = handleInterrupts((m) => progress!.message(m));
-    let result;
-    try {
-      result = await runSession(session, {
-        executor: res.executor,
-        trackers: res.trackers,
-        maxTrials,
-        deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
-        trialTimeoutMs,
-        backend: options.backend,
-        maxConsecutiveFailures: options.maxFailures,
-        enqueue,
-        stopSignal: interrupts.stop,
-        abortSignal: interrupts.abort,
-        onReady: async () => {
-          say(`segtune: study "${record.name}" in ${maskUrl(res.storage.description)}; sampler ${session.sampler.name}, scheduler ${session.scheduler.name}, ${workers} worker${workers === 1 ? '' : 's'}${maxTrials ? `, ${maxTrials} trials` : ''}${timeoutMs ? `, timeout ${options.timeout ?? spec.timeout}` : ''}`);
-          if (!options.json) await printRunUrls(res, say);
-        },
-        onTrialFinished: (t) => progress!.finished(t),
-        onError: (e) => progress!.message(`error: ${e.message}`),
-        onNote: (m) => progress!.message(`note: ${m}`),
-      });
-    } finally {
-      interrupts.dispose();
-      progress.stop();
-    }
+    const result = await runCliSession(session, {
+      stderr: io.stderr,
+      show: !options.json && !options.quiet,
+      before: await res.storage.getTrials(record.id),
+      onProgress: (p) => (progress = p),
+      executor: res.executor,
+      trackers: res.trackers,
+      maxTrials,
+      deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs,
+      trialTimeoutMs,
+      backend: options.backend,
+      maxConsecutiveFailures: options.maxFailures,
+      maxFailures: options.maxFailures,
+      enqueue,
+      onReady: async () => {
+        say(`segtune: study "${record.name}" in ${maskUrl(res.storage.description)}; sampler ${session.sampler.name}, scheduler ${session.scheduler.name}, ${workers} worker${workers === 1 ? '' : 's'}${maxTrials ? `, ${maxTrials} trials` : ''}${timeoutMs ? `, timeout ${options.timeout ?? spec.timeout}` : ''}`);
+        if (!options.json) await printRunUrls(res, say);
+      },
+    });
     const all = result.trials;
     io.stdout.write(options.json ? `${JSON.stringify(studyDocument(record, all), null, 2)}\n` : `${summaryText(record, all, result.elapsedMs)}\n`);
-    if (options.export !== false && interrupts.count === 0 && all.some((t) => t.state === 'complete')) {
+    if (options.export !== false && result.interrupted === 0 && all.some((t) => t.state === 'complete')) {
       const files = await writeStudyArtifacts(res.storage, record);
       if (!options.json) io.stdout.write(`${files.map((f) => `wrote ${f}`).join('\n')}\n`);
     }
-    const outcome = runOutcome(result.finished, result.stoppedBy, options.maxFailures);
-    if (outcome.message && interrupts.count === 0) io.stderr.write(`segtune: ${outcome.message}\n`);
-    return { record, exitCode: interrupts.count > 0 ? 130 : outcome.exitCode };
+    return { record, exitCode: result.exitCode };
   } finally {
     await res.close();
   }

@@ -3,16 +3,15 @@
 // limits and stale-trial recovery are settled by the storage, samplers see every worker's
 // trials through it, and schedulers decide from stored intermediate values.
 import { cpus } from 'node:os';
-import { UserError, openSession, runSession, type Executor, type StopReason, type StudyRecord } from '@segtune/core';
+import { UserError, openSession, type Executor, type StopReason, type StudyRecord } from '@segtune/core';
 import { loadSpaceFile } from '@segtune/space';
 import { createStrategies } from '@segtune/schedulers';
 import { maskUrl } from '@segtune/storage';
 import { parseDuration } from '../duration';
 import { checkBackendFlag, validateCliWorkload } from '../executor';
 import { checkStudyName } from '../check-study-name';
-import { runOutcome } from '../run-outcome';
-import { Progress } from '../progress';
-import { handleInterrupts } from '../interrupts';
+import type { Progress } from '../progress';
+import { runCliSession } from '../cli-session';
 import { studyDocument, summaryText } from '../study-report';
 import { openRunResources } from '../run-resources';
 
@@ -123,7 +122,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     storage: options.storage,
     mlflow: options.mlflow,
     perMachineSink: true,
-    onWarning: (m) => stderr.write(`warning: ${m}\n`),
+    onWarning: (m) => (progress ? progress.message(`warning: ${m}`) : stderr.write(`warning: ${m}\n`)),
   });
   try {
     const timeoutFromSpace = space?.spec.timeout ? parseDuration(space.spec.timeout, 'timeout') : undefined;
@@ -135,52 +134,39 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     const maxTrials = options.trials ?? record.limits?.trials;
     // The study's time limit runs from its creation; --timeout from this worker's start.
     const deadline = ownTimeoutMs !== undefined ? startedAt + ownTimeoutMs : record.limits?.timeoutMs !== undefined ? record.createdAt + record.limits.timeoutMs : undefined;
-    progress = new Progress(record.objectives, maxTrials, stderr, !quiet);
-    const interrupts = handleInterrupts((m) => progress!.message(m), { listen: deps.handleSignals ?? true });
-    let result;
-    try {
-      result = await runSession(session, {
-        executor: res.executor,
-        trackers: res.trackers,
-        worker: deps.workerName,
-        maxTrials,
-        deadline,
-        trialTimeoutMs,
-        backend: options.backend,
-        heartbeatMs,
-        maxConsecutiveFailures: options.maxFailures,
-        shared: {
-          graceMs,
-          retryFailed,
-          onRecovered: (r) => progress!.message(`recovered ${r.failed.map((t) => `#${t.number}`).join(', ')} (stale)${r.requeued.length ? `; rerun as ${r.requeued.map((t) => `#${t.number}`).join(', ')}` : ''}`),
-        },
-        stopSignal: deps.stopSignal ? AbortSignal.any([interrupts.stop, deps.stopSignal]) : interrupts.stop,
-        abortSignal: deps.abortSignal ? AbortSignal.any([interrupts.abort, deps.abortSignal]) : interrupts.abort,
-        onReady: (study) => {
-          if (!quiet) {
-            stderr.write(
-              `segtune worker ${study.worker}: study "${record.name}" in ${maskUrl(res.storage.description)}; sampler ${session.sampler.name}, scheduler ${session.scheduler.name}, ${workers} at once${maxTrials ? `, study limit ${maxTrials} trials` : ''}${retryFailed ? `, retry stale trials up to ${retryFailed}x` : ''}\n`,
-            );
-          }
-        },
-        onTrialFinished: (t) => progress!.finished(t),
-        onError: (e) => progress!.message(`error: ${e.message}`),
-        onNote: (m) => progress!.message(m.startsWith('warning:') ? m : `note: ${m}`),
-      });
-    } finally {
-      interrupts.dispose();
-      progress.stop();
-    }
-    const { study, started, finished, recovered, requeued, stoppedBy, trials: all } = result;
-    const n = finished.length;
+    const result = await runCliSession(session, {
+      stderr,
+      show: !quiet,
+      listen: deps.handleSignals,
+      onProgress: (p) => (progress = p),
+      executor: res.executor,
+      trackers: res.trackers,
+      worker: deps.workerName,
+      maxTrials,
+      deadline,
+      trialTimeoutMs,
+      backend: options.backend,
+      heartbeatMs,
+      maxConsecutiveFailures: options.maxFailures,
+      maxFailures: options.maxFailures,
+      shared: { graceMs, retryFailed },
+      stopSignal: deps.stopSignal,
+      abortSignal: deps.abortSignal,
+      onReady: (study) => {
+        if (quiet) return;
+        stderr.write(
+          `segtune worker ${study.worker}: study "${record.name}" in ${maskUrl(res.storage.description)}; sampler ${session.sampler.name}, scheduler ${session.scheduler.name}, ${workers} at once${maxTrials ? `, study limit ${maxTrials} trials` : ''}${retryFailed ? `, retry stale trials up to ${retryFailed}x` : ''}\n`,
+        );
+      },
+    });
+    const { study, started, recovered, requeued, stoppedBy, trials: all } = result;
+    const n = result.finished.length;
     if (options.json) stdout.write(`${JSON.stringify({ ...studyDocument(record, all), worker: { name: study.worker, started, finished: n, recovered, requeued, stopped_by: stoppedBy } }, null, 2)}\n`);
     else {
       stdout.write(`worker ${study.worker}: ran ${n} trial${n === 1 ? '' : 's'}${recovered ? `, failed ${recovered} stale (${requeued} rerun)` : ''}; stopped by ${stoppedBy}\n`);
       stdout.write(`${summaryText(record, all, Date.now() - startedAt)}\n`);
     }
-    const outcome = runOutcome(finished, stoppedBy, options.maxFailures);
-    if (outcome.message && interrupts.count === 0) stderr.write(`segtune: ${outcome.message}\n`);
-    return { record, started, finished: n, recovered, requeued, stoppedBy, exitCode: interrupts.count > 0 ? 130 : outcome.exitCode };
+    return { record, started, finished: n, recovered, requeued, stoppedBy, exitCode: result.exitCode };
   } finally {
     await res.close();
   }

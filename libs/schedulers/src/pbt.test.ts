@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { Rng, UserError, type SamplerContext } from '@segtune/core';
+import { Space } from '@segtune/space';
+import { simulate, simulatorProblem } from '@segtune/benchmarks';
+import { PbtScheduler } from './pbt';
+import { createStrategies } from './strategies';
+import { FakeHistory } from './testing';
+
+const acc = [{ name: 'acc', direction: 'maximize' as const }];
+const b12 = { name: 'epochs', min: 1, max: 12 };
+const space = new Space([
+  { name: 'lr', type: 'float', low: 1e-4, high: 1, log: true },
+  { name: 'width', type: 'int', low: 8, high: 64 },
+]);
+const ctxOf = (h: FakeHistory, number: number): SamplerContext => ({
+  space,
+  objectives: acc,
+  constraints: [],
+  history: h.trials.filter((t) => t.state !== 'running'),
+  running: h.trials.filter((t) => t.state === 'running'),
+  rng: Rng.derive(1, 'sample', number),
+  trialNumber: number,
+  budget: b12,
+  seed: 1,
+});
+
+describe('population-based training', () => {
+  it('stops the bottom quarter at each interval step, and only there', () => {
+    const h = new FakeHistory(acc, b12);
+    const s = new PbtScheduler(b12, acc, { populationSize: 8, perturbationInterval: 4 });
+    for (let i = 0; i < 8; i++) h.add(i, { lr: 0.01 * (i + 1), width: 16 });
+    for (let i = 0; i < 8; i++) expect(h.report(s, i, 3, i / 10)).toBe('continue'); // not an interval step
+    // At step 4, as the reports come in: with n reporters the bottom ⌊n/4⌋ stop.
+    const decisions = [0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1].map((v, i) => h.report(s, i, 4, v));
+    expect(decisions).toEqual(['continue', 'continue', 'continue', 'stop', 'stop', 'stop', 'stop', 'stop']);
+    // The budget's last step is never an interval: the run ends there anyway.
+    expect(new PbtScheduler(b12, acc, { perturbationInterval: 4 }).decide({ trial: h.get(0), step: 12, values: { acc: 0 }, history: h.trials, objectives: acc, budget: b12 })).toBe('continue');
+  });
+
+  it('answers ask with a replacement: a top trial continued from its step with perturbed floats, once per stopped trial', () => {
+    const h = new FakeHistory(acc, b12);
+    const s = new PbtScheduler(b12, acc, { populationSize: 4, perturbationInterval: 4 });
+    for (let i = 0; i < 3; i++) h.add(i, { lr: 0.01, width: 16 + i });
+    expect(s.suggest(ctxOf(h, 3))).toBeUndefined(); // population not full: the sampler draws
+    h.add(3, { lr: 0.01, width: 19 });
+    [0.9, 0.8, 0.7, 0.1].forEach((v, i) => h.report(s, i, 4, v));
+    expect(h.get(3).state).toBe('pruned');
+    const next = s.suggest(ctxOf(h, 4))!;
+    expect(next.attrs).toEqual({ pbt_replaces: 3, pbt_parent: 0 }); // top ⌊3/4⌋ → at least one: trial 0
+    expect(next.resume).toEqual({ trialNumber: 0, step: 4, rootTrialNumber: 0, transfer: true });
+    expect(next.params.width).toBe(16); // ints are not mutable by default
+    expect(next.params.lr).not.toBe(0.01);
+    expect(next.params.lr as number).toBeGreaterThanOrEqual(1e-4);
+    // Once the replacement exists, nothing is left to replace.
+    const t = h.add(4, next.params);
+    t.attrs = { ...next.attrs };
+    expect(s.suggest(ctxOf(h, 5))).toBeUndefined();
+  });
+
+  it('an unknown mutable param is one line', () => {
+    const s = new PbtScheduler(b12, acc, { mutable: ['lerning_rate'] });
+    expect(() => s.perturb(space, { lr: 0.1, width: 8 }, new Rng('x'))).toThrow(UserError);
+    expect(() => s.perturb(space, { lr: 0.1, width: 8 }, new Rng('x'))).toThrow('scheduler "pbt": option "mutable" names "lerning_rate", which is not a param of the space');
+  });
+
+  it('on the simulator: replacements continue their parents after the interval step, and beat the trials they replace', async () => {
+    const problem = simulatorProblem({ budget: { name: 'epochs', min: 1, max: 16 } });
+    const { sampler, scheduler } = createStrategies({ scheduler: { kind: 'pbt', population_size: 8, perturbation_interval: 4 }, sampler: { kind: 'random' }, objectives: problem.objectives, budget: problem.budget });
+    const r = await simulate({ problem, sampler, scheduler, workers: 8, wallSeconds: 8 * 3600, seed: 2 });
+    const replacements = r.trials.filter((t) => t.attrs.pbt_parent !== undefined);
+    expect(replacements.length).toBeGreaterThan(5);
+    const byNumber = new Map(r.trials.map((t) => [t.number, t]));
+    for (const t of replacements) {
+      const step = t.attrs.resumed_from_step as number;
+      expect(step % 4).toBe(0);
+      expect(Math.min(...Object.keys(t.intermediate).map(Number))).toBe(step + 1);
+      const parent = byNumber.get(t.attrs.pbt_parent as number)!;
+      const replaced = byNumber.get(t.attrs.pbt_replaces as number)!;
+      expect(replaced.state).toBe('pruned');
+      expect(parent.intermediate[step].accuracy).toBeGreaterThan(replaced.intermediate[step].accuracy);
+    }
+  });
+});

@@ -1,0 +1,129 @@
+import { UserError, type Decision, type Objective, type SamplerContext, type Scheduler, type SchedulerContext, type Suggestion, type Trial } from '@segtune/core';
+import type { Budget, ParamDef, Params, Space } from '@segtune/space';
+import { asLoss, historyWith, rungValue } from './rungs';
+
+export interface PbtOptions {
+  /** Trials sampled fresh before any is replaced (the population). Default 8. */
+  populationSize?: number;
+  /** Steps between exploit/explore decisions. Default ⌈budget max / 8⌉, at least the budget's min. */
+  perturbationInterval?: number;
+  /** Bottom fraction replaced at each interval, and top fraction copied from. Default 0.25. */
+  quantileFraction?: number;
+  /** Chance that a mutable param is drawn afresh instead of scaled. Default 0.25. */
+  resampleProbability?: number;
+  /** Params perturbed on exploit; default every float param (learning rate, decay, magnitudes). */
+  mutable?: readonly string[];
+}
+
+/**
+ * Population-based training (Jaderberg et al., 2017), as Ray Tune's PopulationBasedTraining does
+ * it, on stored trials only. At each `perturbationInterval` step a trial in the bottom
+ * `quantileFraction` of the trials that reported that step is stopped (`decide` → stop); the
+ * next ask is answered with its replacement: a top-quantile trial's params, the mutable ones
+ * scaled by 0.8 or 1.2 (or drawn afresh), resumed from that trial's checkpoint with the new
+ * hyperparameters (`resume.transfer`), recorded as `pbt_replaces` and `pbt_parent`. Every worker
+ * reaches the same decisions from the same storage; two workers asking at the same instant may
+ * both replace one stopped trial (the second replacement just adds a member).
+ */
+export class PbtScheduler implements Scheduler {
+  readonly name = 'pbt';
+  readonly needsHistory = true;
+  readonly populationSize: number;
+  readonly interval: number;
+  readonly quantile: number;
+  readonly resample: number;
+  private readonly objective: Objective;
+  private readonly max: number;
+
+  constructor(
+    budget: Budget | undefined,
+    objectives: readonly Objective[],
+    private readonly options: PbtOptions = {},
+  ) {
+    if (!budget) throw new UserError('scheduler "pbt" needs a budget block (its steps are the perturbation intervals)');
+    if (objectives.length === 0) throw new Error('scheduler "pbt" needs an objective');
+    this.objective = objectives[0];
+    this.max = budget.max;
+    this.populationSize = options.populationSize ?? 8;
+    this.interval = options.perturbationInterval ?? Math.max(budget.min, Math.ceil(budget.max / 8));
+    if (!(this.interval > 0 && this.interval < budget.max)) throw new UserError(`scheduler "pbt": option "perturbation_interval" must be a number in (0, ${budget.max}), the budget's max, got ${this.interval}`);
+    this.quantile = options.quantileFraction ?? 0.25;
+    this.resample = options.resampleProbability ?? 0.25;
+  }
+
+  /** Interval steps: multiples of the interval below the budget's end. */
+  private isInterval(step: number): boolean {
+    const k = step / this.interval;
+    return step < this.max && Math.abs(k - Math.round(k)) < 1e-9 && Math.round(k) >= 1;
+  }
+
+  /** Trials with a value at exactly `step`, best first (ties to the earlier trial). */
+  private ranked(trials: readonly Trial[], step: number): { trial: Trial; loss: number }[] {
+    const out: { trial: Trial; loss: number }[] = [];
+    for (const t of trials) {
+      const v = rungValue(t, step, this.objective.name);
+      if (v && v.step === step) out.push({ trial: t, loss: asLoss(this.objective, v.value) });
+    }
+    return out.sort((a, b) => a.loss - b.loss || a.trial.number - b.trial.number);
+  }
+
+  decide(ctx: SchedulerContext): Decision {
+    if (!this.isInterval(ctx.step)) return 'continue';
+    const ranked = this.ranked(historyWith(ctx), ctx.step);
+    const bottom = Math.floor(ranked.length * this.quantile + 1e-9);
+    if (bottom < 1) return 'continue';
+    const rank = ranked.findIndex((e) => e.trial.id === ctx.trial.id);
+    return rank >= 0 && rank >= ranked.length - bottom ? 'stop' : 'continue';
+  }
+
+  suggest(ctx: SamplerContext): Suggestion | undefined {
+    const all = [...ctx.history, ...ctx.running].filter((t) => Object.keys(t.params).length > 0);
+    if (all.filter((t) => t.attrs.pbt_parent === undefined).length < this.populationSize) return undefined;
+    const replaced = new Set(all.map((t) => t.attrs.pbt_replaces).filter((n): n is number => typeof n === 'number'));
+    const stopped = ctx.history
+      .filter((t) => t.state === 'pruned' && !replaced.has(t.number))
+      .map((t) => ({ t, step: lastStep(t) }))
+      .filter((x) => this.isInterval(x.step))
+      .sort((a, b) => a.t.number - b.t.number)[0];
+    if (!stopped) return undefined;
+    const ranked = this.ranked(all, stopped.step).filter((e) => e.trial.id !== stopped.t.id);
+    if (ranked.length === 0) return undefined;
+    const top = ranked.slice(0, Math.max(1, Math.floor(ranked.length * this.quantile + 1e-9)));
+    const parent = top[ctx.rng.int(top.length)].trial;
+    const root = typeof parent.attrs.config_root === 'number' ? parent.attrs.config_root : parent.number;
+    return {
+      params: this.perturb(ctx.space, parent.params, ctx.rng),
+      resume: { trialNumber: parent.number, step: stopped.step, rootTrialNumber: root, transfer: true },
+      attrs: { pbt_replaces: stopped.t.number, pbt_parent: parent.number },
+    };
+  }
+
+  /** The parent's params with the mutable ones scaled by 0.8 or 1.2, or drawn afresh, within bounds. */
+  perturb(space: Space, params: Params, rng: SamplerContext['rng']): Params {
+    const names = this.options.mutable ?? space.params.filter((p) => p.type === 'float').map((p) => p.name);
+    for (const n of names) if (!space.params.some((p) => p.name === n)) throw new UserError(`scheduler "pbt": option "mutable" names "${n}", which is not a param of the space`);
+    const out: Params = { ...params };
+    for (const p of space.params) {
+      if (!names.includes(p.name) || out[p.name] === undefined) continue;
+      out[p.name] = rng.random() < this.resample ? space.decode(space.params.map(() => rng.random()))[p.name] ?? out[p.name] : scaled(p, out[p.name], rng);
+    }
+    // Snap to the space's grid (ints, steps) through its encoding.
+    return space.decode(space.encode(out));
+  }
+}
+
+function scaled(p: ParamDef, value: Params[string], rng: SamplerContext['rng']): Params[string] {
+  if (p.type === 'categorical') {
+    // A neighbouring choice, as Ray Tune shifts categorical values.
+    const i = p.choices.indexOf(value as never);
+    const j = Math.min(p.choices.length - 1, Math.max(0, i + (rng.random() < 0.5 ? -1 : 1)));
+    return p.choices[i < 0 ? 0 : j] as Params[string];
+  }
+  const v = Number(value) * (rng.random() < 0.5 ? 0.8 : 1.2);
+  return Math.min(p.high, Math.max(p.low, v));
+}
+
+function lastStep(t: Trial): number {
+  const steps = Object.keys(t.intermediate).map(Number);
+  return steps.length ? Math.max(...steps) : 0;
+}
