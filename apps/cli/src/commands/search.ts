@@ -177,7 +177,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     study.emit({ kind: 'study-started', study: record, spaceFile: loaded.file });
     if (!options.json) {
       for (const t of trackers) {
-        const url = await (t as { runUrl?: (ms?: number) => Promise<string | undefined> }).runUrl?.(15_000).catch(() => undefined);
+        const url = tracking && t instanceof tracking.MlflowTracker ? await t.runUrl(15_000).catch(() => undefined) : undefined;
         progressOut.write(url ? `mlflow: ${url}\n` : `mlflow: ${maskUrl(mlflowUri ?? '')} is not answering yet; tracking events wait in the outbox\n`);
       }
     }
