@@ -30,13 +30,25 @@ describe.skipIf(!server)(`MLflow outage${provided.skip ? ` (skipped: ${provided.
     const warnings: string[] = [];
     // A back-off far longer than the outage: before, queued events waited for it after the
     // server's return (with the default, up to 30 s); now a 1 s /health probe notices it.
-    const tracker = createMlflowTracker({ uri: server.uri, storage, onWarning: (l) => warnings.push(l), retryMinMs: 180_000, retryMaxMs: 180_000 });
+    // Resolves on the tracker's "unreachable" line: the test blocks on it instead of polling a while.
+    let sawDown!: () => void;
+    const wentDown = new Promise<void>((resolve) => (sawDown = resolve));
+    const onWarning = (l: string) => {
+      warnings.push(l);
+      if (l.startsWith('MLflow unreachable')) sawDown();
+    };
+    const tracker = createMlflowTracker({ uri: server.uri, storage, onWarning, retryMinMs: 180_000, retryMaxMs: 180_000 });
     let restarted = false;
     try {
+      // The whole study runs during the outage: it starts only once the server is confirmed dead.
       await server.kill();
+      expect(await server.healthy()).toBe(false);
       await runDemoStudy({ storage, name: 'outage-drain', trials: 4, epochs: 3, stepDelayMs: 50, trackers: [tracker] });
-      // The events reach the outbox a tick after they happen, and stay there while MLflow is down.
-      expect(await waitUntil(async () => warnings.some((w) => w.startsWith('MLflow unreachable')) && (await storage.outboxCount('mlflow')) > 0, 10_000)).toBe(true);
+      // (flush returns once every handled event is in the outbox; MLflow being down, it sends none.)
+      await tracker.flush(5_000);
+      await wentDown;
+      // Every event reached the outbox and stays there while MLflow is down.
+      expect(await storage.outboxCount('mlflow')).toBe(1 + 4 * (1 + 3 + 1) + 1);
       const downAt = Date.now();
       await server.restart();
       restarted = true;

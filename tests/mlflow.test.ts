@@ -248,8 +248,12 @@ describe.skipIf(!server)(`MLflow tracking against a real server${provided.skip ?
     const warnings: string[] = [];
     const tracker = createMlflowTracker({ uri: server.uri, storage, onWarning: (l) => warnings.push(l), retryMinMs: 200, retryMaxMs: 1000 });
     let down = false;
-    let killing: Promise<void> | undefined;
     let restarting: Promise<void> | undefined;
+    // Trial 6's workload blocks until the server is confirmed dead (process gone, /health
+    // refused), so that trials 6..15 run during the outage however long the kill takes.
+    let confirmDead!: () => void;
+    const dead = new Promise<void>((resolve) => (confirmDead = resolve));
+    let deadConfirmed = false;
     const finishedWhileDown: number[] = [];
     const finishedAt: number[] = [];
     let queuedWhileDown = 0;
@@ -260,14 +264,22 @@ describe.skipIf(!server)(`MLflow tracking against a real server${provided.skip ?
       epochs: 5,
       stepDelayMs: 40,
       trackers: [tracker],
+      beforeTrial: (n) => (n === 6 ? dead : undefined),
       onTrialFinished: (t) => {
         finishedAt[t.number] = performance.now();
         if (down) finishedWhileDown.push(t.number);
         // Neither the kill nor the restart is awaited here: the search must not wait for MLflow.
-        if (t.number === 5) killing = server.kill().then(() => void (down = true));
+        if (t.number === 5) {
+          void server
+            .kill()
+            .then(async () => void (deadConfirmed = !(await server.healthy())))
+            .finally(() => {
+              down = true;
+              confirmDead();
+            });
+        }
         if (t.number === 15) {
           restarting = (async () => {
-            await killing;
             queuedWhileDown = await storage.outboxCount('mlflow');
             down = false;
             await server.restart();
@@ -276,11 +288,12 @@ describe.skipIf(!server)(`MLflow tracking against a real server${provided.skip ?
       },
     });
     expect(finished).toHaveLength(20);
+    expect(deadConfirmed).toBe(true);
     // For the record, not asserted (shared machines): trial cadence before and during the outage.
     const gaps = finishedAt.slice(1).map((t, i) => t - finishedAt[i]);
     console.log(`outage test: trial gaps before the kill ${fmt(gaps.slice(0, 5))} ms, while down ${fmt(gaps.slice(6, 15))} ms, during restart ${fmt(gaps.slice(15))} ms`);
-    // Trials 7..15 at least ran while the server was dead (6 may overlap with the kill).
-    expect(finishedWhileDown.filter((n) => n >= 7 && n <= 15)).toEqual([7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    // Trials 6..15 ran while the server was dead: 6 started only once it was.
+    expect(finishedWhileDown.filter((n) => n <= 15)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
     expect(queuedWhileDown).toBeGreaterThan(9 * 6);
     await restarting;
     await tracker.flush(90_000);

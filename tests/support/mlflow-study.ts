@@ -32,11 +32,12 @@ export function demoSpace(): LoadedSpace {
 export class CurveExecutor implements Executor {
   readonly capacity: number;
 
-  constructor(private readonly options: { epochs: number; stepDelayMs?: number; capacity?: number; failTrials?: number[] }) {
+  constructor(private readonly options: { epochs: number; stepDelayMs?: number; capacity?: number; failTrials?: number[]; beforeTrial?: (trialNumber: number) => Promise<void> | void }) {
     this.capacity = options.capacity ?? 1;
   }
 
   async run(task: TrialTask, run: RunOptions): Promise<TrialOutcome> {
+    await this.options.beforeTrial?.(task.trialNumber);
     run.onStart?.({ gpu: null, backend: 'cpu' });
     const lr = Number(task.params.lr);
     const width = Number(task.params.width);
@@ -69,6 +70,8 @@ export interface DemoStudyOptions {
   join?: boolean;
   worker?: string;
   onTrialFinished?(trial: Trial): void;
+  /** Awaited before each trial's workload runs: a test blocks a trial on an outside event with it. */
+  beforeTrial?(trialNumber: number): Promise<void> | void;
 }
 
 /** Creates the study, emits study-started, runs it, emits study-finished. */
@@ -88,7 +91,7 @@ export async function runDemoStudy(o: DemoStudyOptions): Promise<{ study: Study;
   if (!o.join) study.emit({ kind: 'study-started', study: record, spaceFile: 'mlflow-demo.yaml' });
   const result = await runController({
     study,
-    executor: new CurveExecutor({ epochs: o.epochs, stepDelayMs: o.stepDelayMs, failTrials: o.failTrials }),
+    executor: new CurveExecutor({ epochs: o.epochs, stepDelayMs: o.stepDelayMs, failTrials: o.failTrials, beforeTrial: o.beforeTrial?.bind(o) }),
     workload: loaded.spec.workload,
     spaceDir: '.',
     maxTrials: o.trials,

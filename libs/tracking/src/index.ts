@@ -2,9 +2,7 @@ export {
   MlflowClient,
   MlflowError,
   isMlflowError,
-  splitBatch,
   artifactPath,
-  BATCH_LIMITS,
   type MlflowClientOptions,
   type MlflowExperiment,
   type MlflowRun,
@@ -15,5 +13,8 @@ export {
   type SearchRunsOptions,
 } from './mlflow-client';
 export { isValidKey, mapKey, mapKeys, truncateValue, paramValue, MAX_KEY_LENGTH, MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH } from './mlflow-keys';
-export { MlflowTracker, createMlflowTracker, trialRunName, MLFLOW_SINK, type MlflowTrackerOptions } from './outbox-tracker';
+export { splitBatch, buildBatches, BATCH_LIMITS, type RunBatch } from './mlflow-batches';
+export { trialRunName } from './mlflow-runs';
+export { OutboxPump, type Sink, type DeliveryFailure, type OutboxPumpOptions } from './outbox-pump';
+export { MlflowTracker, createMlflowTracker, classifyMlflowError, MLFLOW_SINK, type MlflowTrackerOptions, type MlflowTrackerStatus } from './outbox-tracker';
 export { resolveTrackingUri } from './tracking-uri';

@@ -1,16 +1,8 @@
-import { MAX_PARAM_VALUE_LENGTH, MAX_TAG_VALUE_LENGTH, truncateValue } from './mlflow-keys';
+import { splitBatch } from './mlflow-batches';
+import { MAX_TAG_VALUE_LENGTH, truncateValue } from './mlflow-keys';
 
 // A small typed client for MLflow's REST API 2.0 on Node's fetch. Written here because no
 // maintained npm package exists (`mlflow-client-ts` does not exist, `mlflow` is abandoned).
-
-/** MLflow's per-request limits for log-batch (mlflow/utils/validation.py). */
-export const BATCH_LIMITS = {
-  metrics: 1000,
-  params: 100,
-  tags: 100,
-  entities: 1000,
-  bytes: 1_000_000,
-} as const;
 
 export interface MlflowExperiment {
   experimentId: string;
@@ -396,46 +388,6 @@ function errorFromResponse(status: number, text: string, method: string, endpoin
   if (status === 401) hint = ' (set MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD)';
   if (status === 404 && !code) hint = ` (is ${uri} an MLflow tracking server with --serve-artifacts?)`;
   return new MlflowError(`MLflow ${method} ${endpoint} failed: ${status}${code ? ` ${code}` : ''}: ${message}${hint}`, endpoint, status, code, retryable);
-}
-
-/** Splits a batch into log-batch request bodies within MLflow's limits. */
-export function splitBatch(batch: LogBatch): { metrics: MlflowMetric[]; params: KeyValue[]; tags: KeyValue[] }[] {
-  const seen = new Set<string>();
-  const params: KeyValue[] = [];
-  for (const p of batch.params ?? []) {
-    if (seen.has(p.key)) continue;
-    seen.add(p.key);
-    params.push({ key: p.key, value: truncateValue(p.value, MAX_PARAM_VALUE_LENGTH) });
-  }
-  const tagMap = new Map<string, string>();
-  for (const t of batch.tags ?? []) tagMap.set(t.key, truncateValue(t.value, MAX_TAG_VALUE_LENGTH)); // last value wins, as set-tag would
-  const tags = [...tagMap].map(([key, value]) => ({ key, value }));
-  const metrics = (batch.metrics ?? [])
-    .filter((m) => Number.isFinite(m.value))
-    .map((m) => ({ key: m.key, value: m.value, timestamp: Math.round(m.timestamp), step: Math.round(m.step) }));
-
-  const chunks: { metrics: MlflowMetric[]; params: KeyValue[]; tags: KeyValue[] }[] = [];
-  // Room for {"run_id":"<32 hex>","metrics":[],"params":[],"tags":[]} and some slack.
-  const budget = BATCH_LIMITS.bytes - 200;
-  let cur = { metrics: [] as MlflowMetric[], params: [] as KeyValue[], tags: [] as KeyValue[] };
-  let bytes = 0;
-  const flush = () => {
-    if (cur.metrics.length + cur.params.length + cur.tags.length > 0) chunks.push(cur);
-    cur = { metrics: [], params: [], tags: [] };
-    bytes = 0;
-  };
-  const add = <K extends 'metrics' | 'params' | 'tags'>(kind: K, item: (typeof cur)[K][number], limit: number) => {
-    const size = Buffer.byteLength(JSON.stringify(item)) + 1;
-    const entities = cur.metrics.length + cur.params.length + cur.tags.length;
-    if (cur[kind].length >= limit || entities >= BATCH_LIMITS.entities || bytes + size > budget) flush();
-    (cur[kind] as (typeof item)[]).push(item);
-    bytes += size;
-  };
-  for (const p of params) add('params', p, BATCH_LIMITS.params);
-  for (const t of tags) add('tags', t, BATCH_LIMITS.tags);
-  for (const m of metrics) add('metrics', m, BATCH_LIMITS.metrics);
-  flush();
-  return chunks;
 }
 
 /** `mlflow-artifacts:/1/abc/artifacts` (or `mlflow-artifacts://host:port/1/…`) → `1/abc/artifacts`. */
