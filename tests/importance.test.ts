@@ -56,12 +56,18 @@ describe('segtune importance', () => {
     expect(cost.params[0].name).toBe('c');
     for (const t of doc.targets) {
       expect(t.params.reduce((s: number, p: { importance: number }) => s + p.importance, 0)).toBeCloseTo(1, 6);
-      for (const p of t.params) expect(p.low).toBeLessThanOrEqual(p.high);
+      for (const p of t.params) {
+        expect(p.low).toBeLessThanOrEqual(p.importance);
+        expect(p.importance).toBeLessThanOrEqual(p.high);
+      }
     }
     expect(doc.plot.svg).toBe(out);
     const svg = readFileSync(out, 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toMatch(/Pareto front/);
+    expect(svg).toMatch(/importance \(90% interval\)/);
+    // One bar per param and target (vega draws rects as paths in the bars' colour).
+    expect(svg.match(/fill="#4c78a8"/g)?.length ?? 0).toBeGreaterThanOrEqual(18);
     expect(existsSync(out.replace(/\.svg$/, '.png'))).toBe(true);
   });
 

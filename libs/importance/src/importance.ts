@@ -24,7 +24,7 @@ export interface ParamImportance {
   importance: number;
   /** Median over the bootstrap resamples. */
   median: number;
-  /** The interval's ends (percentiles of the resamples, `coverage` apart). */
+  /** The interval's ends: percentiles of the resamples, `coverage` apart, shifted by the resampling bias (median - importance), so they hold `importance`. */
   low: number;
   high: number;
 }
@@ -82,7 +82,14 @@ export function paramImportance(space: Space, objectives: readonly Objective[], 
   }
   const params = data.names.map((name, j) => {
     const s = Float64Array.from(samples, (v) => v[j]).sort();
-    return { name, importance: point[j], median: percentile(s, 0.5), low: percentile(s, (1 - coverage) / 2), high: percentile(s, 1 - (1 - coverage) / 2) };
+    const median = percentile(s, 0.5);
+    // Resampling repeats trials, which inflates a divergence (and so shrinks the others' shares):
+    // the percentiles are shifted by that bias (median - figure), so the interval is centred on
+    // the figure from all trials and always holds it.
+    const bias = median - point[j];
+    const low = Math.max(0, percentile(s, (1 - coverage) / 2) - bias);
+    const high = Math.min(1, percentile(s, 1 - (1 - coverage) / 2) - bias);
+    return { name, importance: point[j], median, low: Math.min(low, point[j]), high: Math.max(high, point[j]) };
   });
   params.sort((a, b) => b.importance - a.importance || a.name.localeCompare(b.name));
   return { method, target: targetName(target), trials: n, resamples, coverage, params };

@@ -68,11 +68,11 @@ async function writeImportancePlot(study: string, results: ImportanceResult[], o
     marks: results.map((r, k) => ({
       type: 'group',
       title: { text: r.target === 'pareto' ? 'Pareto front' : r.target },
-      encode: { update: { width: { value: 480 }, height: { value: 22 * r.params.length } } },
+      encode: { enter: { width: { value: 480 }, height: { value: 22 * r.params.length } } },
       data: [{ name: `t${k}`, source: 'rows', transform: [{ type: 'filter', expr: `datum.target === ${JSON.stringify(r.target)}` }] }],
       scales: [
-        { name: 'y', type: 'band', domain: r.params.map((p) => p.name), range: 'height', padding: 0.2 },
-        { name: 'x', type: 'linear', domain: [0, 1], range: 'width', nice: true },
+        { name: 'y', type: 'band', domain: r.params.map((p) => p.name), range: [0, 22 * r.params.length], padding: 0.2 },
+        { name: 'x', type: 'linear', domain: [0, 1], range: [0, 480] },
       ],
       axes: [
         { orient: 'left', scale: 'y' },
