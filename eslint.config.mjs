@@ -30,7 +30,9 @@ export default [
             { sourceTag: 'scope:seg', onlyDependOnLibsWithTags: ['type:core', 'type:space'] },
             { sourceTag: 'scope:pareto', onlyDependOnLibsWithTags: ['type:core', 'type:space'] },
             { sourceTag: 'scope:benchmarks', onlyDependOnLibsWithTags: ['type:core', 'type:space'] },
-            { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['type:core', 'type:space', 'scope:storage', 'scope:pareto'] },
+            // Importance (PED-ANOVA, fANOVA) is a pure algorithm library, like Pareto.
+            { sourceTag: 'scope:importance', onlyDependOnLibsWithTags: ['type:core', 'type:space', 'scope:pareto'] },
+            { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['type:core', 'type:space', 'scope:storage', 'scope:pareto', 'scope:importance'] },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['*'] },
           ],
         },

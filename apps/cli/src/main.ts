@@ -3,6 +3,7 @@ import { isUserError } from '@segtune/core';
 import { runSearch } from './commands/search';
 import { runStatus } from './commands/status';
 import { runPareto } from './commands/pareto';
+import { runImportance } from './commands/importance';
 import { runExport } from './commands/export';
 import { runWorker } from './commands/worker';
 import { runSetup } from './commands/setup';
@@ -116,6 +117,20 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (opts) => {
       process.exitCode = await runPareto(opts);
+    });
+
+  program
+    .command('importance')
+    .description("rank a study's params by importance (per objective and for the Pareto front), with bootstrap intervals")
+    .requiredOption('--study <name>', 'the study')
+    .option('--objective <name>', "one objective, or 'pareto' (default: each objective, and the Pareto front with several)")
+    .addOption(new Option('--method <method>', 'the estimator').choices(['ped-anova', 'fanova']).default('ped-anova'))
+    .option('--seed <n>', "seed of the resamples (default: the study's seed)", nonNegativeInt('--seed'))
+    .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://…')
+    .option('--out <file>', 'a bar chart with the intervals (SVG; a PNG is written beside it)')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      process.exitCode = await runImportance(opts);
     });
 
   program

@@ -119,3 +119,20 @@ export interface UpdateEvent {
   /** Numbers of the trials that changed since the previous event. */
   changed: number[];
 }
+
+/** The importance panel: each param's importance for one target, and slices and a contour of the two most important. */
+export interface ImportanceView {
+  method: 'ped-anova' | 'fanova';
+  /** What the page can ask for: each objective, and `pareto` with several. */
+  targets: string[];
+  target: string;
+  /** What the target values are: the objective's name, or the non-dominated rank. */
+  label: string;
+  /** Null (with `error`) when the study has too few complete trials. */
+  result: { trials: number; coverage: number; params: { name: string; importance: number; low: number; high: number }[] } | null;
+  error?: string;
+  /** One per most-important param (two at most): [param value, target value] per complete trial where it is active. */
+  slices: { param: string; points: [number | string | boolean, number][] }[];
+  /** The target's mean over the two most important params, binned on their unit-cube coordinates; row 0 at the bottom. */
+  contour: { x: string; y: string; bins: number; cells: (number | null)[][] } | null;
+}

@@ -5,6 +5,7 @@
 //   GET /api/studies                       every study with its trial counts
 //   GET /api/studies/:name[?pick=RULE]     the study page's data (see page-data.ts)
 //   GET /api/studies/:name/pick?rule=RULE  one selection rule's result (400 + one line when bad)
+//   GET /api/studies/:name/importance[?target=OBJ|pareto&method=ped-anova|fanova]  the importance panel
 //   GET /api/studies/:name/trials/:number  one trial, with its export snippet
 //   GET /api/studies/:name/events          server-sent events: `update` whenever the study changes
 //
@@ -174,6 +175,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const rule = typeof req.query.rule === 'string' ? req.query.rule : '';
       if (rule.trim() === '') throw new UserError('pick: give a rule as ?rule=; allowed: best, best:OBJECTIVE, knee, or constraints like "latency_ms<=5"');
       return reply.send(c.pick(rule));
+    } catch (e) {
+      return fail(reply, e);
+    }
+  });
+
+  app.get('/api/studies/:name/importance', async (req: FastifyRequest<{ Params: { name: string }; Querystring: { target?: string; method?: string } }>, reply) => {
+    try {
+      const c = await studyCache(req.params.name);
+      const target = typeof req.query.target === 'string' && req.query.target !== '' ? req.query.target : undefined;
+      const method = typeof req.query.method === 'string' && req.query.method !== '' ? req.query.method : undefined;
+      return reply.type('application/json; charset=utf-8').send(c.importanceJson(target, method));
     } catch (e) {
       return fail(reply, e);
     }

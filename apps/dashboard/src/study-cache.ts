@@ -4,12 +4,14 @@
 // and each trial's JSON is cached on its own so that a change re-serialises only that trial.
 import { UserError, trialDocument, type Storage, type StudyRecord, type Trial } from '@segtune/core';
 import type { ParamDef } from '@segtune/space';
+import { IMPORTANCE_METHODS, type ImportanceMethod } from '@segtune/importance';
 import type { PickedDocument, StudySummary, TrialPageData } from './page-data';
 import {
   countStates,
   defaultRules,
   exportYaml,
   history,
+  importanceView,
   intermediateCurve,
   parallel,
   paramAxes,
@@ -27,6 +29,8 @@ interface Derived {
   json: string;
   points: StudyPoint[];
   picks: Map<string, PickedDocument | UserError>;
+  /** Importance panels by "method target", built when first asked for. */
+  importance: Map<string, string>;
 }
 
 export class StudyCache {
@@ -111,6 +115,21 @@ export class StudyCache {
     return r;
   }
 
+  /** The importance panel's data as JSON, cached until the next change; a bad target or method throws UserError. */
+  importanceJson(target: string | undefined, method: string | undefined): string {
+    const d = (this.derived ??= this.build());
+    const m = method ?? 'ped-anova';
+    if (!(IMPORTANCE_METHODS as readonly string[]).includes(m)) throw new UserError(`importance: method "${m}" is not allowed; allowed: ${IMPORTANCE_METHODS.join(', ')}`);
+    const key = `${m} ${target ?? ''}`;
+    let json = d.importance.get(key);
+    if (json === undefined) {
+      json = JSON.stringify(importanceView(this.record, this.declared, this.trials, target, m as ImportanceMethod));
+      if (d.importance.size > 16) d.importance.clear();
+      d.importance.set(key, json);
+    }
+    return json;
+  }
+
   trialPage(number: number): TrialPageData | undefined {
     const t = this.trials[number];
     if (!t) return undefined;
@@ -162,6 +181,6 @@ export class StudyCache {
       `,"parallel":${JSON.stringify(parallel(record, axes, this.trials))}` +
       `,"pareto":${JSON.stringify(pareto(record, points))}` +
       `,"picks":${JSON.stringify(standard)}}`;
-    return { json, points, picks };
+    return { json, points, picks, importance: new Map() };
   }
 }

@@ -2,11 +2,13 @@
 // intermediate curves, parallel coordinates, the Pareto front and the selection rules. The cache
 // (study-cache.ts) decides when to call them; nothing here does I/O.
 import { stringify } from 'yaml';
-import { constraintsOf, isFeasible, studyHeaderDocument, type Objective, type StudyRecord, type Trial } from '@segtune/core';
-import { parseSpace, type ParamDef } from '@segtune/space';
+import { UserError, constraintsOf, isFeasible, studyHeaderDocument, type Objective, type StudyRecord, type Trial } from '@segtune/core';
+import { Space, parseSpace, type ParamDef } from '@segtune/space';
 import { paretoSummary, pick } from '@segtune/pareto';
+import { contourGrid, importanceData, paramImportance, resolveTarget, spaceFromTrials, studyTargets, targetName, type ImportanceMethod, type ImportanceResult } from '@segtune/importance';
 import type {
   HistoryData,
+  ImportanceView,
   IntermediateCurve,
   IntermediateData,
   ParallelData,
@@ -278,4 +280,50 @@ export function exportYaml(record: StudyRecord, t: Trial): string {
     params: t.params,
   };
   return `# segtune export: study ${record.name}, trial ${t.number} (picked in the dashboard)\n${stringify(doc)}`;
+}
+
+/**
+ * The importance panel's data for one target (an objective's name or `pareto`; default the
+ * first objective). Too few complete trials is not an error for the page: the panel says so.
+ */
+export function importanceView(record: StudyRecord, declared: readonly ParamDef[], trials: readonly (Trial | undefined)[], target: string | undefined, method: ImportanceMethod): ImportanceView {
+  const targets = studyTargets(record.objectives).map(targetName);
+  const t = resolveTarget(record.objectives, target ?? targets[0], 'importance: target');
+  const name = targetName(t);
+  const label = t.kind === 'pareto' ? 'non-dominated rank' : t.name;
+  const complete = trials.filter((x): x is Trial & { values: number[] } => isComplete(record, x));
+  const space = declared.length ? new Space(declared) : spaceFromTrials(complete.map((x) => x.params));
+  const input = complete.map((x) => ({ params: x.params, values: x.values }));
+  let result: ImportanceResult;
+  try {
+    result = paramImportance(space, record.objectives, input, t, { method, seed: record.seed });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { method, targets, target: name, label, result: null, error: e.message, slices: [], contour: null };
+  }
+  // Target values as the user reads them: the objective's own value, or the rank.
+  const data = importanceData(space, record.objectives, input, t);
+  const sign = t.kind === 'objective' && record.objectives[t.index].direction === 'maximize' ? -1 : 1;
+  const top = result.params.slice(0, 2).map((p) => p.name);
+  const slices = top.map((param) => {
+    const points: [number | string | boolean, number][] = [];
+    input.forEach((x, i) => {
+      if (param in x.params) points.push([x.params[param], sign * data.loss[i]]);
+    });
+    return { param, points };
+  });
+  let contour: ImportanceView['contour'] = null;
+  if (top.length === 2) {
+    const g = contourGrid(space, record.objectives, input, t, top[0], top[1], 10);
+    contour = { ...g, cells: g.cells.map((row) => row.map((v) => (v === null ? null : sign * v))) };
+  }
+  return {
+    method,
+    targets,
+    target: name,
+    label,
+    result: { trials: result.trials, coverage: result.coverage, params: result.params.map((p) => ({ name: p.name, importance: p.importance, low: p.low, high: p.high })) },
+    slices,
+    contour,
+  };
 }

@@ -1,8 +1,9 @@
 // The dashboard page: a study list, the study's charts and trials table, the selection rules,
 // one trial's details with its export snippet, and live updates over server-sent events.
 // Plain DOM; bundled by the server with esbuild (page-bundle.ts), nothing loaded from elsewhere.
-import type { PickDocument, StudyPageData, TrialPageData, UpdateEvent } from '../page-data';
+import type { ImportanceView, PickDocument, StudyPageData, TrialPageData, UpdateEvent } from '../page-data';
 import { historyChart, intermediateChart, parallelChart, paretoChart } from './charts';
+import { contourChart, importanceBars, sliceChart } from './importance-charts';
 import { esc, fmt } from './svg';
 import { tableHtml, type TableState } from './table';
 
@@ -29,6 +30,9 @@ const state = {
   paretoX: 0,
   paretoY: 1,
   colourBy: -1,
+  importanceTarget: '',
+  importanceMethod: 'ped-anova',
+  importance: undefined as ImportanceView | undefined,
   customRule: '',
   customPick: undefined as PickDocument | undefined,
   events: undefined as EventSource | undefined,
@@ -121,6 +125,9 @@ async function openStudy(name: string): Promise<void> {
     state.paretoX = 0;
     state.paretoY = 1;
     state.colourBy = -1;
+    state.importanceTarget = '';
+    state.importanceMethod = 'ped-anova';
+    state.importance = undefined;
     studySkeleton();
     listen(name);
   }
@@ -154,6 +161,11 @@ function studySkeleton(): void {
   <section class="card">
     <div class="card-head"><h2>Intermediate values</h2><span class="controls" id="intermediate-controls"></span></div>
     <div id="intermediate" class="chart"></div>
+  </section>
+  <section class="card wide" id="card-importance" data-testid="importance-panel">
+    <div class="card-head"><h2>Parameter importance</h2><span class="controls" id="importance-controls"></span></div>
+    <div id="importance" class="chart"></div>
+    <div class="importance-views"><div id="importance-slice-0"></div><div id="importance-slice-1"></div><div id="importance-contour"></div></div>
   </section>
   <section class="card wide">
     <div class="card-head"><h2>Parallel coordinates</h2><span class="controls" id="parallel-controls"></span></div>
@@ -200,7 +212,12 @@ function studySkeleton(): void {
     else if (t.id === 'pareto-x') state.paretoX = v;
     else if (t.id === 'pareto-y') state.paretoY = v;
     else if (t.id === 'parallel-colour') state.colourBy = v;
-    else return;
+    else if (t.id === 'importance-target' || t.id === 'importance-method') {
+      if (t.id === 'importance-target') state.importanceTarget = t.value;
+      else state.importanceMethod = t.value;
+      void loadImportance();
+      return;
+    } else return;
     renderCharts();
   });
   let debounce: number | undefined;
@@ -233,6 +250,7 @@ async function refresh(): Promise<void> {
     state.data = data;
     if (state.customRule) await runCustomPick(false);
     render();
+    void loadImportance();
   } catch (e) {
     if (name === state.study) $('main').innerHTML = `<p class="error" data-testid="study-error">${esc((e as Error).message)}</p>`;
   } finally {
@@ -294,6 +312,35 @@ function renderCharts(): void {
   if (state.colourBy < 0 || state.colourBy >= axes.length) state.colourBy = Math.max(0, firstObjective);
   $('parallel-controls').innerHTML = `colour by <select id="parallel-colour" data-testid="parallel-colour">${axes.map((a, i) => (a.scale === 'categorical' ? '' : option(i, a.name, i === state.colourBy))).join('')}</select>`;
   $('parallel').innerHTML = parallelChart(d.parallel, state.colourBy, state.selected);
+}
+
+/** Fetches the importance panel for the chosen target and method (the server caches it until the study changes). */
+async function loadImportance(): Promise<void> {
+  const name = state.study;
+  if (!name) return;
+  const q = new URLSearchParams({ method: state.importanceMethod });
+  if (state.importanceTarget) q.set('target', state.importanceTarget);
+  try {
+    const v = await api<ImportanceView>(`/api/studies/${encodeURIComponent(name)}/importance?${q}`);
+    if (name !== state.study) return;
+    state.importance = v;
+    renderImportance();
+  } catch (e) {
+    if (name === state.study) $('importance').innerHTML = `<p class="error" data-testid="importance-error">${esc((e as Error).message)}</p>`;
+  }
+}
+
+function renderImportance(): void {
+  const v = state.importance;
+  if (!v) return;
+  $('importance-controls').innerHTML =
+    `${v.targets.length > 1 ? `for <select id="importance-target" data-testid="importance-target">${v.targets.map((t) => option(t, t === 'pareto' ? 'Pareto front' : t, t === v.target)).join('')}</select> ` : ''}` +
+    `<select id="importance-method" data-testid="importance-method">${['ped-anova', 'fanova'].map((m) => option(m, m, m === v.method)).join('')}</select>`;
+  $('importance').innerHTML = importanceBars(v);
+  $('importance-slice-0').innerHTML = sliceChart(v, 0);
+  $('importance-slice-1').innerHTML = sliceChart(v, 1);
+  const objective = state.data?.study.objectives.find((o) => o.name === v.target);
+  $('importance-contour').innerHTML = contourChart(v, objective?.direction === 'maximize');
 }
 
 function pickLine(p: PickDocument, testid: string): string {
