@@ -1,7 +1,7 @@
 import type { Params } from '@segtune/space';
 import { decodeValue } from '@segtune/space';
 import type { Sampler, SamplerContext } from '@segtune/core';
-import { observe, paramsKey, type Observation } from './observations';
+import { observe, observePrior, paramsKey, type Observation } from './observations';
 import { ParzenEstimator, dimInfo, snap, type DimInfo } from './parzen';
 import { frontRanks, hypervolumeContributions } from '@segtune/pareto';
 import { greedyHypervolumeSubset, referencePointFor } from './nondominated';
@@ -27,6 +27,12 @@ export interface TpeOptions {
   bandwidthFactor: number;
   /** How the start-up trials are drawn. */
   startup: 'sobol' | 'random';
+  /**
+   * Kernel weight of a warm-start prior observation before the study has trials of its own; it
+   * decays as w / (1 + n / priorDecayTrials) with the study's n finished trials.
+   */
+  priorObservationWeight: number;
+  priorDecayTrials: number;
 }
 
 export const TPE_DEFAULTS: TpeOptions = {
@@ -43,6 +49,8 @@ export const TPE_DEFAULTS: TpeOptions = {
   magicClip: true,
   bandwidthFactor: 1,
   startup: 'sobol',
+  priorObservationWeight: 0.5,
+  priorDecayTrials: 10,
 };
 
 /**
@@ -86,13 +94,28 @@ export class TpeSampler implements Sampler {
     const o = this.optionsFor(ctx.objectives.length);
     const obs = observe(ctx, o.constantLiar);
     const finished = obs.filter((x) => x.kind !== 'running');
+    const prior = observePrior(ctx);
     const space = ctx.space;
     const d = space.dimension;
-    if (finished.length < o.nStartupTrials || finished.length === 0 || d === 0) return this.startupPoint(ctx);
+    // A warm start replaces the start-up design: the prior already covers the space.
+    if (finished.length + prior.length < o.nStartupTrials || finished.length + prior.length === 0 || d === 0) return this.startupPoint(ctx);
 
-    const { below, above, belowWeights } = splitObservations(obs, ctx.objectives.length, o);
+    const own = splitObservations(obs, ctx.objectives.length, o);
+    let { below, above, belowWeights } = own;
+    let aboveWeights: number[] | undefined;
+    if (prior.length) {
+      // The prior is split on its own (its values may sit on another scale, so they are never
+      // ranked against this study's) and enters both estimators with a weight below 1 that
+      // decays as this study's own trials accumulate.
+      const w = o.priorObservationWeight / (1 + finished.length / o.priorDecayTrials);
+      const p = splitObservations(prior, ctx.objectives.length, o);
+      below = [...p.below, ...own.below];
+      belowWeights = [...p.belowWeights.map((x) => x * w), ...own.belowWeights];
+      aboveWeights = [...p.above.map(() => w), ...recencyWeights(own.above.length)];
+      above = [...p.above, ...own.above];
+    }
     const infos = space.params.map((p) => dimInfo(space, p));
-    const groups = o.multivariate ? decomposeGroups(obs, d) : Array.from({ length: d }, (_, i) => [i]);
+    const groups = o.multivariate ? decomposeGroups(prior.length ? [...prior, ...obs] : obs, d) : Array.from({ length: d }, (_, i) => [i]);
     const orderIndex = new Map(space.evaluationOrder.map((p, i) => [p.name, i]));
     groups.sort((a, b) => Math.min(...a.map((i) => orderIndex.get(space.params[i].name)!)) - Math.min(...b.map((i) => orderIndex.get(space.params[i].name)!)));
 
@@ -109,7 +132,7 @@ export class TpeSampler implements Sampler {
       for (const i of group) covered.add(i);
       const active = group.filter((i) => space.isActive(space.params[i], partial));
       if (active.length === 0) continue;
-      const row = this.sampleGroup(ctx, active, infos, below, above, belowWeights, runningKeys, active.length === d);
+      const row = this.sampleGroup(ctx, active, infos, below, above, belowWeights, runningKeys, active.length === d, aboveWeights);
       active.forEach((i, k) => {
         point[i] = row[k];
         partial[space.params[i].name] = decodeValue(space.params[i], row[k]);
@@ -140,6 +163,8 @@ export class TpeSampler implements Sampler {
     belowWeights: number[],
     runningKeys: Set<string>,
     wholeSpace: boolean,
+    /** Kernel weights of `above` (warm start); Optuna's recency weights when absent. */
+    aboveWeights?: number[],
   ): number[] {
     const o = ctx.objectives.length > 1 ? this.moOptions : this.options;
     const has = (x: Observation) => dims.every((i) => !Number.isNaN(x.point[i]));
@@ -150,7 +175,8 @@ export class TpeSampler implements Sampler {
         return c;
       });
     const bIdx = below.map((x, i) => i).filter((i) => has(below[i]));
-    const aObs = above.filter(has);
+    const aIdx = above.map((_, i) => i).filter((i) => has(above[i]));
+    const aObs = aIdx.map((i) => above[i]);
     const infos = dims.map((i) => allInfos[i]);
     const popt = { priorWeight: o.priorWeight, bandwidth: o.bandwidth, magicClip: o.magicClip, bandwidthFactor: o.bandwidthFactor };
     const l = new ParzenEstimator(
@@ -159,7 +185,7 @@ export class TpeSampler implements Sampler {
       bIdx.map((i) => belowWeights[i]),
       popt,
     );
-    const g = new ParzenEstimator(infos, columns(aObs), recencyWeights(aObs.length), popt);
+    const g = new ParzenEstimator(infos, columns(aObs), aboveWeights ? aIdx.map((i) => aboveWeights[i]) : recencyWeights(aObs.length), popt);
     const checkRepeats = wholeSpace && runningKeys.size > 0;
     let first: number[] | undefined;
     for (let round = 0; round < (checkRepeats ? 4 : 1); round++) {
