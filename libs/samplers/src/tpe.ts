@@ -6,6 +6,7 @@ import { ParzenEstimator, dimInfo, snap, type DimInfo } from './parzen';
 import { frontRanks, hypervolumeContributions } from '@segtune/pareto';
 import { greedyHypervolumeSubset, referencePointFor } from './nondominated';
 import { sobolSequence } from './sobol';
+import { sampleRankCorrelation } from 'simple-statistics';
 
 export interface TpeOptions {
   /** Trials sampled from the start-up sequence before the model is used. */
@@ -103,11 +104,12 @@ export class TpeSampler implements Sampler {
     const own = splitObservations(obs, ctx.objectives.length, o);
     let { below, above, belowWeights } = own;
     let aboveWeights: number[] | undefined;
+    const agreement = prior.length ? priorAgreement(prior, finished) : 1;
     if (prior.length) {
       // The prior is split on its own (its values may sit on another scale, so they are never
       // ranked against this study's) and enters both estimators with a weight below 1 that
-      // decays as this study's own trials accumulate.
-      const w = o.priorObservationWeight / (1 + finished.length / o.priorDecayTrials);
+      // decays as this study's own trials accumulate, and with how badly it ranks them.
+      const w = (o.priorObservationWeight / (1 + finished.length / o.priorDecayTrials)) * agreement;
       const p = splitObservations(prior, ctx.objectives.length, o);
       below = [...p.below, ...own.below];
       belowWeights = [...p.belowWeights.map((x) => x * w), ...own.belowWeights];
@@ -210,6 +212,36 @@ export class TpeSampler implements Sampler {
   private keyOf(ctx: SamplerContext, dims: number[], row: number[]): string {
     return paramsKey(ctx.space.decode(ctx.space.params.map((_, k) => row[dims.indexOf(k)])));
   }
+}
+
+/**
+ * How well the prior ranks this study's own trials, in [0, 1]: the rank correlation between their
+ * losses and the losses of their nearest prior neighbours (mean of 3, in the encoded space); 1
+ * before there are 5 to judge by. A prior whose optimum lies elsewhere ranks the study's trials
+ * badly and fades out, so it cannot hold the search where it found its own optimum.
+ */
+export function priorAgreement(prior: readonly Observation[], own: readonly Observation[]): number {
+  const p = prior.filter((x) => x.kind === 'complete');
+  const mine = own.filter((x) => x.kind === 'complete');
+  if (mine.length < 5 || p.length < 3) return 1;
+  const predicted = mine.map((x) => {
+    const near = p
+      .map((q) => {
+        let d = 0;
+        for (let i = 0; i < x.point.length; i++) {
+          const a = x.point[i];
+          const b = q.point[i];
+          d += Number.isNaN(a) || Number.isNaN(b) ? (Number.isNaN(a) === Number.isNaN(b) ? 0 : 1) : (a - b) ** 2;
+        }
+        return { d, l: q.losses![0] };
+      })
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 3);
+    return near.reduce((a, n) => a + n.l, 0) / near.length;
+  });
+  const actual = mine.map((x) => x.losses![0]);
+  const rho = sampleRankCorrelation(predicted, actual);
+  return Number.isFinite(rho) ? Math.max(0, rho) : 1;
 }
 
 /** Optuna's default weights: flat for the newest 25, a linear ramp down for older ones. */
