@@ -142,7 +142,9 @@ export class GpSampler implements Sampler {
     if (prior.length) {
       const priorGp = this.fitCached(`p|${features.width}`, historyPrints(prior), prior.map((x) => features.of(x.point)), allTargets.slice(0, prior.length), rng, fitOpts, false);
       const m = X.map((x) => priorGp.predict(x).mu * priorGp.std + priorGp.mean);
-      fitted = this.fitCached(`r|${features.width}`, prints, X, targets.map((t, i) => t - m[i]), rng, fitOpts);
+      // Residuals standardised on the prior's scale at least: nearly equal residuals (the first
+      // trials, all at the prior's optimum) must not make a model sure of the prior everywhere.
+      fitted = this.fitCached(`r|${features.width}`, prints, X, targets.map((t, i) => t - m[i]), rng, { ...fitOpts, minStd: priorGp.std });
       model = new PriorMeanSurrogate(priorGp, fitted);
       units = targets.map((t) => (t - fitted.mean) / fitted.std);
     } else {
