@@ -63,6 +63,8 @@ export function buildProgram(): Command {
     .option('--max-failures <n>', 'stop starting trials after N failed trials in a row (exit 1)', positiveInt('--max-failures'))
     .addOption(new Option('--executor <kind>', 'where trials run').choices(['auto', 'inline', 'pool', 'gpu']))
     .option('--enqueue <file...>', 'export files (segtune export) whose params run first')
+    .option('--warm-start <study[@storage]>', "an earlier study whose trials the sampler starts from (repeat for several; storage: --storage's)", collect, [] as string[])
+    .option('--stop-when <rule>', 'stop once a rule holds: patience:N (no better trial in N) or regret:auto|regret:VALUE (GP regret bound below the noise or VALUE); repeatable', collect, [] as string[])
     .option('--no-export', 'write no plot or export into results/<study>/ at the end')
     .option('--json', 'print the study as one JSON document')
     .option('--quiet', 'no progress output')

@@ -4,6 +4,7 @@ import { Rng } from './rng';
 import type { Study } from './study';
 import type { Trial } from './trial';
 import type { ResumePoint } from './scheduler';
+import type { StopDetail, StopRule } from './stop-rule';
 
 export interface ControllerOptions {
   study: Study;
@@ -31,6 +32,8 @@ export interface ControllerOptions {
    * KerasTuner's `max_consecutive_failed_trials`); running ones finish. Unlimited when absent.
    */
   maxConsecutiveFailures?: number;
+  /** Asked after each finished trial (`--stop-when`); the first that answers stops the study (running trials finish). */
+  stopRules?: readonly StopRule[];
   onTrialStarted?(trial: Trial): void;
   onTrialFinished?(trial: Trial): void;
   /** A trial the controller could not ask for (sampler error): reported, the study goes on. */
@@ -39,12 +42,14 @@ export interface ControllerOptions {
   now?: () => number;
 }
 
-export type StopReason = 'trials' | 'timeout' | 'interrupted' | 'exhausted' | 'failures';
+export type StopReason = 'trials' | 'timeout' | 'interrupted' | 'exhausted' | 'failures' | 'stop-rule';
 
 export interface ControllerResult {
   started: number;
   finished: Trial[];
   stoppedBy: StopReason;
+  /** With `stop-rule`: which rule, why, and after which trial. */
+  stopDetail?: StopDetail;
   elapsedMs: number;
 }
 
@@ -61,6 +66,22 @@ export async function runController(options: ControllerOptions): Promise<Control
   const finished: Trial[] = [];
   let started = 0;
   let stoppedBy: StopReason | undefined;
+  let stopDetail: StopDetail | undefined;
+  // Rule checks run one at a time, in finishing order, so each sees the trials before it.
+  let checks: Promise<void> = Promise.resolve();
+  const checkRules = (done: Trial): Promise<void> =>
+    (checks = checks.then(async () => {
+      if (stopDetail || !options.stopRules?.length) return;
+      const trials = await study.trials();
+      for (const rule of options.stopRules) {
+        const reason = await rule.check({ space: study.space, objectives: study.objectives, constraints: study.constraints, trials });
+        if (reason) {
+          stopDetail = { rule: rule.name, reason, trial: done.number };
+          stoppedBy ??= 'stop-rule';
+          return;
+        }
+      }
+    }).catch((e: Error) => options.onError?.(new Error(`--stop-when: ${e.message}`))));
   let consecutiveAskErrors = 0;
   let consecutiveFailures = 0;
 
@@ -136,6 +157,7 @@ export async function runController(options: ControllerOptions): Promise<Control
         finished.push(done);
         consecutiveFailures = done.state === 'failed' ? consecutiveFailures + 1 : 0;
         options.onTrialFinished?.(done);
+        await checkRules(done);
       })
       .catch((e: Error) => {
         // The trial was finished elsewhere (a stale-trial sweep, say): recorded, not fatal.
@@ -173,7 +195,7 @@ export async function runController(options: ControllerOptions): Promise<Control
   } finally {
     clearInterval(heartbeat);
   }
-  return { started, finished, stoppedBy: stoppedBy ?? 'trials', elapsedMs: now() - start };
+  return { started, finished, stoppedBy: stoppedBy ?? 'trials', stopDetail, elapsedMs: now() - start };
 }
 
 /** The resume point `Study.ask` stored on a trial that continues an earlier one. */

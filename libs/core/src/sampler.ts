@@ -20,6 +20,12 @@ export interface SamplerContext {
   budget?: Budget;
   /** The study's seed, for samplers that keep a sequence (Sobol). */
   seed: number;
+  /**
+   * Prior observations (`--warm-start`): complete trials of earlier studies mapped into this
+   * space, values in this study's objective order, numbered below 0. Samplers that use them
+   * weight them below the study's own trials; others ignore them.
+   */
+  prior?: readonly Trial[];
 }
 
 /**

@@ -15,6 +15,9 @@ import type { Tracker } from './tracker';
 import type { Trial, TrialAttrs } from './trial';
 import { UserError } from './user-error';
 import { studyOutputDir } from './output-path';
+import { compareSpaces } from './space-change';
+import type { StopDetail, StopRule } from './stop-rule';
+import { joinPriors, mapTrialsToSpace, warmStartSummary, type MappedTrials, type WarmStartSource } from './warm-start';
 
 /**
  * Builds a study's sampler and scheduler (the one factory lives in @segtune/schedulers; core
@@ -44,6 +47,14 @@ export interface OpenSessionOptions {
   seed?: number;
   /** A new study's limits. */
   limits?: { trials?: number; timeoutMs?: number };
+  /**
+   * `--warm-start STUDY[@STORAGE]`: earlier studies whose trials become the sampler's prior
+   * observations. Stored with the study (attr `warm_start`), so a resume or a worker uses them
+   * again; given on a resume, they are added to the stored ones.
+   */
+  warmStart?: readonly WarmStartSource[];
+  /** Opens a warm-start source's own storage (core knows no storage adapter). */
+  openStorage?(url: string): Promise<Storage>;
 }
 
 export interface Session {
@@ -62,6 +73,54 @@ export interface Session {
   warnings: string[];
   /** Resuming: trials that were running when the last run died, now failed. */
   recovered: Trial[];
+  /** Prior observations from the warm-start sources (empty without any). */
+  prior: Trial[];
+  /** The one line that says what the warm start kept and dropped. */
+  warmStart?: string;
+  /** Resuming with a changed space file: one line per (compatible) change, now stored. */
+  spaceChanges: string[];
+}
+
+/** The space source a study runs now: the latest compatible change (attr `space_source`), else the one it was created with. */
+export function currentSpaceSource(record: StudyRecord): string | undefined {
+  return typeof record.attrs.space_source === 'string' ? record.attrs.space_source : record.spaceSource;
+}
+
+/** A study's limits, as a resume with new `--trials` / `--timeout` last set them (attr `limits`). */
+export function currentLimits(record: StudyRecord): { trials?: number; timeoutMs?: number; since: number } {
+  const l = record.attrs.limits as { trials?: number; timeoutMs?: number; since?: number } | undefined;
+  if (l && typeof l === 'object') return { trials: l.trials, timeoutMs: l.timeoutMs, since: l.since ?? record.createdAt };
+  return { ...record.limits, since: record.createdAt };
+}
+
+function storedSources(record: StudyRecord | undefined): WarmStartSource[] {
+  const w = record?.attrs.warm_start;
+  return Array.isArray(w) ? w.filter((x): x is WarmStartSource => typeof x?.study === 'string') : [];
+}
+
+function mergeSources(a: readonly WarmStartSource[], b: readonly WarmStartSource[]): WarmStartSource[] {
+  const out = [...a];
+  for (const x of b) if (!out.some((y) => y.study === x.study && y.storage === x.storage)) out.push(x);
+  return out;
+}
+
+/** Reads the warm-start sources' trials and maps them into `loaded`'s space. Writes nothing. */
+async function loadPrior(o: OpenSessionOptions, name: string, loaded: LoadedSpace, objectives: readonly Objective[], sources: readonly WarmStartSource[]): Promise<{ prior: Trial[]; line?: string }> {
+  if (!sources.length) return { prior: [] };
+  const parts: MappedTrials[] = [];
+  for (const src of sources) {
+    if (src.study === name && !src.storage) throw new UserError(`--warm-start: "${src.study}" is the study itself; name an earlier study`);
+    if (src.storage && !o.openStorage) throw new UserError(`--warm-start: ${src.study}@${src.storage}: this caller cannot open other storages`);
+    const storage = src.storage ? await o.openStorage!(src.storage) : o.storage;
+    try {
+      const record = await storage.getStudy(src.study);
+      if (!record) throw noStudy(storage, src.study, (await storage.listStudies()).map((s) => s.name), '--warm-start', '');
+      parts.push(mapTrialsToSpace(loaded.space, objectives, { name: src.study, objectives: record.objectives, trials: await storage.getTrials(record.id) }));
+    } finally {
+      if (storage !== o.storage) await storage.close();
+    }
+  }
+  return { prior: joinPriors(parts), line: warmStartSummary(sources.map((s) => s.study), parts) };
 }
 
 function noStudy(storage: Storage, name: string, known: string[], flag: string, hint: string): UserError {
@@ -95,6 +154,28 @@ export async function openSession(o: OpenSessionOptions): Promise<Session> {
   warnings.push(...built.warnings);
   let record = existing;
   let created = false;
+  // Everything is read and checked before anything is written: a bad warm-start source or an
+  // incompatible space change leaves the storage as it was.
+  const sources = mergeSources(storedSources(existing), o.warmStart ?? []);
+  const { prior, line } = await loadPrior(o, name, loaded, existing?.objectives ?? spec.objectives, sources);
+  const spaceChanges = existing && o.mode === 'resume' ? await checkSpaceChange(storage, existing, loaded) : [];
+  if (record && (spaceChanges.length || sources.length > storedSources(record).length)) {
+    const attrs: Record<string, unknown> = {};
+    if (sources.length > storedSources(record).length) attrs.warm_start = sources;
+    if (spaceChanges.length) {
+      const history = Array.isArray(record.attrs.space_history) ? record.attrs.space_history : [];
+      attrs.space_source = loaded.source;
+      attrs.space_history = [...history, { at: new Date().toISOString(), file: resolve(loaded.file), changes: spaceChanges, previous_source: currentSpaceSource(record) }];
+    }
+    await storage.setStudyAttrs(record.id, attrs);
+    record = { ...record, attrs: { ...record.attrs, ...attrs } };
+  }
+  if (record && o.mode === 'resume' && o.limits && (o.limits.trials !== undefined || o.limits.timeoutMs !== undefined)) {
+    // New limits for the rest of the study, so that workers joining it later honour them too.
+    const limits = { trials: o.limits.trials, timeoutMs: o.limits.timeoutMs, since: Date.now() };
+    await storage.setStudyAttrs(record.id, { limits });
+    record = { ...record, attrs: { ...record.attrs, limits } };
+  }
   if (!record) {
     try {
       record = await storage.createStudy({
@@ -107,7 +188,7 @@ export async function openSession(o: OpenSessionOptions): Promise<Session> {
         seed: o.seed ?? spec.seed ?? Math.floor(Math.random() * 2 ** 31),
         spaceSource: loaded.source,
         limits: o.limits ?? {},
-        attrs: { space_file: resolve(loaded.file), workload: spec.workload },
+        attrs: { space_file: resolve(loaded.file), workload: spec.workload, ...(sources.length ? { warm_start: sources } : {}) },
       });
       created = true;
     } catch (e) {
@@ -118,19 +199,37 @@ export async function openSession(o: OpenSessionOptions): Promise<Session> {
     }
   }
   const recovered = o.mode === 'resume' ? await failDeadTrials(storage, record.id, 60_000) : [];
-  return { storage, record, created, mode: o.mode, loaded, sampler: built.sampler, scheduler: built.scheduler, workload: spec.workload, spaceDir: dirname(resolve(loaded.file)), warnings, recovered };
+  return { storage, record, created, mode: o.mode, loaded, sampler: built.sampler, scheduler: built.scheduler, workload: spec.workload, spaceDir: dirname(resolve(loaded.file)), warnings, recovered, prior, warmStart: line, spaceChanges };
+}
+
+/** A resumed study's space file against the space it runs: the compatible changes, or a UserError. */
+async function checkSpaceChange(storage: Storage, record: StudyRecord, loaded: LoadedSpace): Promise<string[]> {
+  const stored = currentSpaceSource(record);
+  if (stored === undefined || stored === loaded.source) return [];
+  const before = parseSpace(stored, `<study ${record.name}>`);
+  const completed = await storage.getTrials(record.id, { states: ['complete'] });
+  const { spec } = loaded;
+  const r = compareSpaces(
+    { space: before.space, objectives: record.objectives, budget: record.budget, constraints: record.constraints },
+    { space: loaded.space, objectives: spec.objectives, budget: spec.budget, constraints: spec.constraints },
+    completed,
+  );
+  if (r.problem) throw new UserError(`${loaded.file}: changed since study "${record.name}" began, and the change is not compatible: ${r.problem}`);
+  return r.changes;
 }
 
 /** An existing study as stored: its own space, sampler and scheduler. */
-function joined(storage: Storage, record: StudyRecord, o: OpenSessionOptions, warnings: string[]): Session {
-  if (!record.spaceSource) throw new UserError(`--study: study "${record.name}" stores no space file, so a worker cannot rebuild it; run it with \`segtune search --resume\``);
+async function joined(storage: Storage, record: StudyRecord, o: OpenSessionOptions, warnings: string[]): Promise<Session> {
+  const source = currentSpaceSource(record);
+  if (!source) throw new UserError(`--study: study "${record.name}" stores no space file, so a worker cannot rebuild it; run it with \`segtune search --resume\``);
   const spaceFile = typeof record.attrs.space_file === 'string' ? record.attrs.space_file : undefined;
-  const loaded = parseSpace(record.spaceSource, spaceFile ?? `<study ${record.name}>`);
-  if (o.space && o.space.source !== record.spaceSource) warnings.push(`study "${record.name}" exists; using its stored space, not ${o.space.file}`);
+  const loaded = parseSpace(source, spaceFile ?? `<study ${record.name}>`);
+  if (o.space && o.space.source !== source) warnings.push(`study "${record.name}" exists; using its stored space, not ${o.space.file}`);
   const built = o.strategies({ sampler: record.sampler, scheduler: record.scheduler, objectives: record.objectives, budget: record.budget });
   warnings.push(...built.warnings);
   const spaceDir = dirname(resolve(o.space?.file ?? spaceFile ?? '.'));
-  return { storage, record, created: false, mode: 'join', loaded, sampler: built.sampler, scheduler: built.scheduler, workload: loaded.spec.workload, spaceDir, warnings, recovered: [] };
+  const { prior, line } = await loadPrior(o, record.name, loaded, record.objectives, storedSources(record));
+  return { storage, record, created: false, mode: 'join', loaded, sampler: built.sampler, scheduler: built.scheduler, workload: loaded.spec.workload, spaceDir, warnings, recovered: [], prior, warmStart: line, spaceChanges: [] };
 }
 
 /**
@@ -165,6 +264,8 @@ export interface RunSessionOptions {
    * wanted, and before leaving wait out the grace for a last dead worker's trial.
    */
   shared?: { graceMs: number; retryFailed: number; onRecovered?(r: StaleRecovery): void };
+  /** `--stop-when`: rules asked after each finished trial; why one fired is stored (attr `stopped_by`). */
+  stopRules?: readonly StopRule[];
   stopSignal?: AbortSignal;
   abortSignal?: AbortSignal;
   /** Called once the study is ready, before the first trial (print a banner, a run URL). */
@@ -181,6 +282,8 @@ export interface SessionResult {
   started: number;
   finished: Trial[];
   stoppedBy: StopReason;
+  /** With `stop-rule`: which rule fired, why, and after which trial. */
+  stopDetail?: StopDetail;
   /** Other workers' trials failed as stale here, and the reruns enqueued for them. */
   recovered: number;
   requeued: number;
@@ -197,7 +300,7 @@ export interface SessionResult {
 export async function runSession(session: Session, o: RunSessionOptions): Promise<SessionResult> {
   const { record } = session;
   const startedAt = Date.now();
-  const options: StudyOptions = { storage: session.storage, record, space: session.loaded.space, sampler: session.sampler, scheduler: session.scheduler, worker: o.worker, trackers: o.trackers };
+  const options: StudyOptions = { storage: session.storage, record, space: session.loaded.space, sampler: session.sampler, scheduler: session.scheduler, worker: o.worker, trackers: o.trackers, prior: session.prior };
   const retryFailed = o.shared?.retryFailed ?? 0;
   const study = retryFailed > 0 ? new RerunAwareStudy(options) : new Study(options);
   if (session.sampler.onWarning === undefined && o.onNote) (session.sampler as { onWarning?: (m: string) => void }).onWarning = o.onNote;
@@ -224,6 +327,7 @@ export async function runSession(session: Session, o: RunSessionOptions): Promis
   let started = 0;
   const finished: Trial[] = [];
   let stoppedBy: StopReason = 'trials';
+  let stopDetail: StopDetail | undefined;
   try {
     for (;;) {
       await sweeper?.sweep().catch(() => undefined);
@@ -251,12 +355,14 @@ export async function runSession(session: Session, o: RunSessionOptions): Promis
         abortSignal: o.abortSignal,
         heartbeatMs: o.heartbeatMs,
         maxConsecutiveFailures: o.maxConsecutiveFailures,
+        stopRules: o.stopRules,
         onTrialFinished: o.onTrialFinished,
         onError: o.onError,
       });
       started += result.started;
       finished.push(...result.finished);
       stoppedBy = result.stoppedBy;
+      stopDetail = result.stopDetail;
       if (result.stoppedBy !== 'trials' || !shared) break;
       // The limit is reached. A rerun enqueued meanwhile raises it; and while another worker's
       // trial runs, stay to rerun it should its worker die (only when reruns are wanted).
@@ -276,8 +382,11 @@ export async function runSession(session: Session, o: RunSessionOptions): Promis
     await sweeper?.stop();
   }
   const trials = await study.trials();
+  await session.storage
+    .setStudyAttrs(record.id, { stopped_by: { reason: stoppedBy, ...(stopDetail ? { rule: stopDetail.rule, detail: stopDetail.reason, trial: stopDetail.trial } : {}), at: new Date().toISOString() } })
+    .catch((e: Error) => o.onNote?.(`warning: could not store why the study stopped: ${e.message}`));
   study.emit({ kind: 'study-finished', study: record, best: bestTrials(study.objectives, trials, study.constraints) });
   // Give the trackers a moment to deliver; while MLflow is down, what is left waits in the outbox.
   for (const t of o.trackers ?? []) await t.flush?.(10_000).catch(() => undefined);
-  return { study, started, finished, stoppedBy, recovered, requeued, elapsedMs: Date.now() - startedAt, trials };
+  return { study, started, finished, stoppedBy, stopDetail, recovered, requeued, elapsedMs: Date.now() - startedAt, trials };
 }

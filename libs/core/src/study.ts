@@ -17,6 +17,8 @@ export interface StudyOptions {
   trackers?: Tracker[];
   /** Name of this process, stored on each trial it runs. */
   worker?: string;
+  /** Prior observations from earlier studies (`--warm-start`), handed to the sampler. */
+  prior?: readonly Trial[];
 }
 
 export type TellOutcome =
@@ -39,6 +41,7 @@ export class Study {
   readonly constraints: readonly Constraint[];
   readonly trackers: Tracker[];
   readonly worker: string;
+  readonly prior: readonly Trial[];
   private readonly cache = new Map<number, Trial>();
   private lastSeq = 0;
 
@@ -56,6 +59,7 @@ export class Study {
     });
     this.trackers = options.trackers ?? [];
     this.worker = options.worker ?? `${processIdentity().host}:${process.pid}`;
+    this.prior = options.prior ?? [];
   }
 
   get id(): number {
@@ -120,6 +124,7 @@ export class Study {
         trialNumber: trial.number,
         budget: this.budget,
         seed: this.record.seed,
+        ...(this.prior.length ? { prior: this.prior } : {}),
       };
       // A scheduler that owns the choice (a paused configuration to resume) goes first.
       suggestion = (await this.scheduler.suggest?.(ctx)) ?? { params: await this.sampler.suggest(ctx) };

@@ -1,7 +1,7 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Rng, UserError, type Sampler, type SamplerContext } from '@segtune/core';
 import type { Params } from '@segtune/space';
-import { observe, type Observation } from './observations';
+import { observe, observePrior, type Observation } from './observations';
 import { cellOf, dimInfo, snap, type DimInfo } from './parzen';
 import { normCdf } from './normal';
 
@@ -18,9 +18,12 @@ export interface CmaEsOptions {
   withMargin: boolean;
   /** Trials drawn at random before the first generation. */
   nStartupTrials: number;
+  /** Warm start (WS-CMA-ES): the fraction of the prior's best trials the initial distribution fits, and the spread added to it. */
+  warmStartGamma: number;
+  warmStartAlpha: number;
 }
 
-export const CMAES_DEFAULTS: CmaEsOptions = { sigma0: 1 / 6, restartStrategy: 'ipop', incPopsize: 2, withMargin: true, nStartupTrials: 0 };
+export const CMAES_DEFAULTS: CmaEsOptions = { sigma0: 1 / 6, restartStrategy: 'ipop', incPopsize: 2, withMargin: true, nStartupTrials: 0, warmStartGamma: 0.1, warmStartAlpha: 0.1 };
 
 /** Tolerances of the stop tests that trigger a restart (those of the `cmaes` package Optuna uses). */
 const TOL_X = 1e-12;
@@ -151,7 +154,8 @@ export class CmaEsSampler implements Sampler {
   private replayHistory(ctx: SamplerContext, finished: Observation[], idx: number[], infos: DimInfo[]): { state: CmaState } {
     const o = this.options;
     const d = idx.length;
-    const key = `${ctx.seed}|${idx.join(',')}`;
+    const prior = (ctx.prior?.length ? observePrior(ctx) : []).filter((x) => x.kind === 'complete' && idx.every((i) => !Number.isNaN(x.point[i])));
+    const key = `${ctx.seed}|${idx.join(',')}|${prior.length}`;
     let start = 0;
     let state: CmaState;
     let pending: Solution[];
@@ -162,6 +166,7 @@ export class CmaEsSampler implements Sampler {
       pending = [...prev.pending];
     } else {
       state = newState(d, o.popsize ?? 4 + Math.floor(3 * Math.log(d)), new Float64Array(d).fill(0.5), o.sigma0, 0, ctx.seed);
+      if (prior.length) warmStart(state, prior.map((x) => ({ u: idx.map((i) => x.point[i]), loss: x.losses![0] })), o);
       if (o.withMargin) applyMargin(state, infos);
       pending = [];
     }
@@ -188,6 +193,31 @@ interface Solution {
   injected: boolean;
   /** Smaller is better: [0, loss] for feasible trials, [1, violation] for infeasible ones. */
   rank: [number, number];
+}
+
+/**
+ * The first run's distribution from the prior's best points (Nomura et al., "Warm Starting
+ * CMA-ES for Hyperparameter Optimization", AAAI 2021, as Optuna's `source_trials`): the mean of
+ * the best γ fraction, and their covariance plus α²I split into step size σ = det(Σ)^(1/2d) and
+ * shape C = Σ/σ². IPOP restarts still start afresh at random.
+ */
+function warmStart(s: CmaState, points: { u: number[]; loss: number }[], o: CmaEsOptions): void {
+  const d = s.d;
+  const top = [...points].sort((a, b) => a.loss - b.loss).slice(0, Math.max(1, Math.floor(o.warmStartGamma * points.length)));
+  const mean = new Float64Array(d);
+  for (const p of top) for (let i = 0; i < d; i++) mean[i] += p.u[i] / top.length;
+  const sigmaM = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) sigmaM[i * d + i] = o.warmStartAlpha ** 2;
+  for (const p of top)
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) sigmaM[i * d + j] += ((p.u[i] - mean[i]) * (p.u[j] - mean[j])) / top.length;
+  const rows = Array.from({ length: d }, (_, i) => Array.from(sigmaM.subarray(i * d, i * d + d)));
+  const logDet = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: true }).realEigenvalues.reduce((a, l) => a + Math.log(Math.max(l, 1e-300)), 0);
+  const sigma = Math.exp(logDet / (2 * d));
+  s.mean = mean;
+  s.sigma = sigma;
+  s.C = Float64Array.from(sigmaM, (v) => v / (sigma * sigma));
+  eigen(s);
 }
 
 function rankKey(x: Observation): [number, number] {

@@ -183,6 +183,11 @@ export interface GpFitOptions {
    * observation rarely moves far from.
    */
   warmStart?: Float64Array;
+  /**
+   * Standardise the targets by at least this (raw units): a residual GP on a prior mean (warm
+   * start) whose residuals are nearly equal would otherwise blow them up into a confident model.
+   */
+  minStd?: number;
 }
 
 /** Posterior at a point with its gradient in the features (standardised units). */
@@ -246,7 +251,7 @@ export class GaussianProcess {
   static fit(X: Float64Array[], targets: readonly number[], rng: Rng, o: GpFitOptions): GaussianProcess {
     const n = targets.length;
     const mean = targets.reduce((a, b) => a + b, 0) / n;
-    const std = Math.sqrt(targets.reduce((a, b) => a + (b - mean) ** 2, 0) / n) || 1;
+    const std = Math.max(Math.sqrt(targets.reduce((a, b) => a + (b - mean) ** 2, 0) / n) || 1, o.minStd ?? 0);
     const y = Float64Array.from(targets, (t) => (t - mean) / std);
     const F = X[0].length;
     const { D, P } = pairDiffs(X);
@@ -286,22 +291,27 @@ export class GaussianProcess {
     }
     const theta = best?.x ?? x0;
     const reuse = work.bestTheta && work.bestTheta.every((v, i) => v === theta[i]) ? work.bestL : undefined;
-    return GaussianProcess.condition(X, targets, theta, reuse);
+    return GaussianProcess.condition(X, targets, theta, reuse, o.minStd);
   }
 
   /** Conditions on (X, raw targets) with given hyperparameters θ (no fit). */
-  static condition(X: Float64Array[], targets: readonly number[], theta: Float64Array, factor?: Float64Array): GaussianProcess {
+  static condition(X: Float64Array[], targets: readonly number[], theta: Float64Array, factor?: Float64Array, minStd = 0): GaussianProcess {
     const n = targets.length;
     const mean = targets.reduce((a, b) => a + b, 0) / n;
-    const std = Math.sqrt(targets.reduce((a, b) => a + (b - mean) ** 2, 0) / n) || 1;
+    const std = Math.max(Math.sqrt(targets.reduce((a, b) => a + (b - mean) ** 2, 0) / n) || 1, minStd);
     const F = X[0].length;
     const params: KernelParams = {
       invLengthSq: Float64Array.from(theta.subarray(0, F), Math.exp),
       scale: Math.exp(theta[F]),
       noise: Math.exp(theta[F + 1]),
     };
-    return new GaussianProcess(X, targets.map((t) => (t - mean) / std), params, mean, std, X.length, factor);
+    const gp = new GaussianProcess(X, targets.map((t) => (t - mean) / std), params, mean, std, X.length, factor);
+    gp.minStd = minStd;
+    return gp;
   }
+
+  /** See GpFitOptions.minStd; kept so that `extend` standardises the same way. */
+  private minStd = 0;
 
   /**
    * The same hyperparameters conditioned on these observations (raw targets), which start with
@@ -312,9 +322,11 @@ export class GaussianProcess {
     if (this.observed !== this.n || X.length < this.n) throw new Error('extend: not an extension of this GP');
     const n = targets.length;
     const mean = targets.reduce((a, b) => a + b, 0) / n;
-    const std = Math.sqrt(targets.reduce((a, b) => a + (b - mean) ** 2, 0) / n) || 1;
+    const std = Math.max(Math.sqrt(targets.reduce((a, b) => a + (b - mean) ** 2, 0) / n) || 1, this.minStd);
     const L = extendFactor(this.L, this.n, X, (a, b) => this.kernel(a, b), this.params.scale + this.params.noise + JITTER);
-    return new GaussianProcess(X, targets.map((t) => (t - mean) / std), this.params, mean, std, n, L);
+    const gp = new GaussianProcess(X, targets.map((t) => (t - mean) / std), this.params, mean, std, n, L);
+    gp.minStd = this.minStd;
+    return gp;
   }
 
   /** The same hyperparameters conditioned on extra points with standardised targets (kriging believer). */

@@ -1,6 +1,6 @@
 import type { Params, Space } from '@segtune/space';
 import type { Constraint, Rng, Sampler, SamplerContext } from '@segtune/core';
-import { observe, type Observation } from './observations';
+import { observe, observePrior, type Observation } from './observations';
 import { catOf, dimInfo, snap, type DimInfo } from './parzen';
 import { GaussianProcess, type GpFitOptions } from './gaussian-process';
 import { minimizeBox } from './lbfgs';
@@ -23,7 +23,7 @@ export interface GpOptions {
 export const GP_DEFAULTS: GpOptions = { nStartupTrials: 10, nCandidates: 1024, nLocalSearch: 6, fitRestarts: 2, deterministic: false };
 
 /** Maps an encoded point to GP features: one column per numeric param (snapped to its grid cell), one-hot columns per categorical. */
-class Features {
+export class Features {
   readonly infos: DimInfo[];
   readonly width: number;
   private readonly offsets: number[];
@@ -87,6 +87,20 @@ export class GpSampler implements Sampler {
     const obs = observe(ctx, true);
     const done = obs.filter((x) => x.losses !== undefined);
     const needed = Math.max(o.nStartupTrials, 2);
+    const prior = observePrior(ctx).filter((x) => x.losses !== undefined);
+    if (prior.length >= 2 && prior.length + done.length >= needed) {
+      try {
+        // Too few own trials for a residual: the prior's points stand in for them this once.
+        if (done.length < 2) return this.suggestWithModel(ctx, [...prior, ...obs], [...prior, ...done]);
+        return this.suggestWithModel(ctx, obs, done, prior);
+      } catch (e) {
+        if (!this.warnedFit) {
+          this.warnedFit = true;
+          this.onWarning?.(`sampler "gp": could not fit the model (${(e as Error).message}); sampling quasi-randomly for this trial`);
+        }
+        return ctx.space.decode(sobolSequence(ctx.space.dimension, ctx.seed).point(ctx.trialNumber, ctx.rng));
+      }
+    }
     if (done.length < needed) {
       if (!this.warned) {
         this.warned = true;
@@ -107,33 +121,62 @@ export class GpSampler implements Sampler {
     }
   }
 
-  private suggestWithModel(ctx: SamplerContext, obs: Observation[], done: Observation[]): Params {
+  /**
+   * With `prior` (a warm start), the prior's GP is the mean function and this study's trials fit
+   * a GP of the residual (Golovin et al.'s "stacking" in Google Vizier): where the study has
+   * trials its own values decide, elsewhere the earlier study's surface guides the search.
+   */
+  private suggestWithModel(ctx: SamplerContext, obs: Observation[], done: Observation[], prior: Observation[] = []): Params {
     const o = this.options;
     const features = new Features(ctx.space);
     const rng = ctx.rng;
     const prints = historyPrints(done);
     const fitOpts = { restarts: done.length > 300 ? 0 : o.fitRestarts, maxIter: done.length > 300 ? 25 : 60, deterministic: o.deterministic };
     const X = done.map((x) => features.of(x.point));
-    const targets = scalarise(ctx, done, rng);
-    let gp = this.fitCached(`f|${features.width}`, prints, X, targets, rng, fitOpts);
+    // One scalarisation for prior and own trials alike (the same Chebyshev weights).
+    const allTargets = scalarise(ctx, [...prior, ...done], rng);
+    const targets = allTargets.slice(prior.length);
+    let model: Surrogate;
+    let fitted: GaussianProcess;
+    let units: number[];
+    if (prior.length) {
+      const priorGp = this.fitCached(`p|${features.width}`, historyPrints(prior), prior.map((x) => features.of(x.point)), allTargets.slice(0, prior.length), rng, fitOpts, false);
+      const m = X.map((x) => priorGp.predict(x).mu * priorGp.std + priorGp.mean);
+      // Residuals standardised on the prior's scale at least: nearly equal residuals (the first
+      // trials, all at the prior's optimum) must not make a model sure of the prior everywhere.
+      fitted = this.fitCached(`r|${features.width}`, prints, X, targets.map((t, i) => t - m[i]), rng, { ...fitOpts, minStd: priorGp.std });
+      model = new PriorMeanSurrogate(priorGp, fitted);
+      units = targets.map((t) => (t - fitted.mean) / fitted.std);
+    } else {
+      fitted = this.fitCached(`f|${features.width}`, prints, X, targets, rng, fitOpts);
+      model = fitted;
+      units = fitted.y;
+    }
     let best: number | undefined;
     done.forEach((x, i) => {
-      if (x.kind === 'complete' && (best === undefined || gp.y[i] < best)) best = gp.y[i];
+      if (x.kind === 'complete' && (best === undefined || units[i] < best)) best = units[i];
     });
     const running = obs.filter((x) => x.kind === 'running');
     if (running.length) {
       // Kriging believer: each running trial is taken to return the posterior mean, as a
       // noiseless observation that also counts towards the incumbent.
       const Xr = running.map((x) => features.of(x.point));
-      const yr = Xr.map((x) => gp.predict(x).mu);
-      gp = gp.withPoints(Xr, yr);
+      const yr = Xr.map((x) => model.predict(x).mu);
+      fitted = fitted.withPoints(Xr, Xr.map((x) => fitted.predict(x).mu));
+      model = model instanceof PriorMeanSurrogate ? new PriorMeanSurrogate(model.prior, fitted) : fitted;
       if (best !== undefined) best = Math.min(best, ...yr);
     }
     const constraintGps = ctx.constraints
       .map((c) => fitConstraint(c, done, obs, features, (rows, ys) => this.fitCached(`c:${c.metric}|${features.width}`, prints, rows, ys, rng, fitOpts, false)))
       .filter((g): g is GaussianProcess => g !== undefined);
-    const acq = new Acquisition(gp, best, constraintGps);
-    return ctx.space.decode(optimiseAcquisition(acq, features, done, gp, rng, o));
+    const acq = new Acquisition(model, best, constraintGps);
+    // Around the prior's best points too: where the earlier study found its optimum.
+    const priorBest = prior
+      .map((x, i) => ({ x, t: allTargets[i] }))
+      .sort((a, b) => a.t - b.t)
+      .slice(0, 3)
+      .map((e) => e.x.point);
+    return ctx.space.decode(optimiseAcquisition(acq, features, done, units, rng, o, priorBest));
   }
 
   /**
@@ -269,9 +312,57 @@ function fitConstraint(
  * log EI of the objective's GP plus log P(feasible) of each constraint's, over GP features, with
  * its gradient and a cheap upper bound (for screening candidates).
  */
+/** What the acquisition needs of a model (standardised units): a GP, or a GP on a prior mean. */
+interface Surrogate {
+  readonly n: number;
+  predict(x: ArrayLike<number>): { mu: number; sigma: number };
+  predictBound(x: ArrayLike<number>, k?: Float64Array): { mu: number; sigmaUpper: number };
+  predictWithGradient(x: ArrayLike<number>): { mu: number; sigma: number; dmu: Float64Array; dsigma: Float64Array };
+}
+
+/**
+ * f(x) = m(x) + r(x): the prior GP's posterior mean m (raw units) plus the residual GP r, in the
+ * residual's standardised units; the uncertainty is the residual's alone.
+ */
+class PriorMeanSurrogate implements Surrogate {
+  private readonly scratch: Float64Array;
+  constructor(
+    readonly prior: GaussianProcess,
+    readonly residual: GaussianProcess,
+  ) {
+    this.scratch = new Float64Array(prior.n);
+  }
+
+  get n(): number {
+    return this.residual.n;
+  }
+
+  private offset(muPrior: number): number {
+    return (muPrior * this.prior.std + this.prior.mean) / this.residual.std;
+  }
+
+  predict(x: ArrayLike<number>): { mu: number; sigma: number } {
+    const r = this.residual.predict(x);
+    return { mu: r.mu + this.offset(this.prior.predictBound(x, this.scratch).mu), sigma: r.sigma };
+  }
+
+  predictBound(x: ArrayLike<number>, k?: Float64Array): { mu: number; sigmaUpper: number } {
+    const r = this.residual.predictBound(x, k);
+    return { mu: r.mu + this.offset(this.prior.predictBound(x, this.scratch).mu), sigmaUpper: r.sigmaUpper };
+  }
+
+  predictWithGradient(x: ArrayLike<number>): { mu: number; sigma: number; dmu: Float64Array; dsigma: Float64Array } {
+    const r = this.residual.predictWithGradient(x);
+    const p = this.prior.predictWithGradient(x);
+    const scale = this.prior.std / this.residual.std;
+    const dmu = Float64Array.from(r.dmu, (v, f) => v + p.dmu[f] * scale);
+    return { mu: r.mu + this.offset(p.mu), sigma: r.sigma, dmu, dsigma: r.dsigma };
+  }
+}
+
 class Acquisition {
   constructor(
-    private readonly gp: GaussianProcess,
+    private readonly gp: Surrogate,
     /** The incumbent (standardised); undefined when no trial is feasible yet. */
     private readonly best: number | undefined,
     private readonly constraints: GaussianProcess[],
@@ -337,17 +428,17 @@ class Acquisition {
   }
 }
 
-function optimiseAcquisition(acq: Acquisition, features: Features, done: Observation[], gp: GaussianProcess, rng: Rng, o: GpOptions): number[] {
+function optimiseAcquisition(acq: Acquisition, features: Features, done: Observation[], ys: readonly number[], rng: Rng, o: GpOptions, extraCentres: readonly number[][] = []): number[] {
   const infos = features.infos;
   const d = infos.length;
   const snapAll = (u: readonly number[]) => u.map((v, i) => snap(infos[i], Number.isNaN(v) ? 0.5 : v));
   const cands: number[][] = [];
   for (let i = 0; i < o.nCandidates; i++) cands.push(snapAll(Array.from({ length: d }, () => rng.random())));
   // Around the best observations, where EI's optimum usually sits once the model is confident.
-  const byY = done.map((_, i) => i).sort((a, b) => gp.y[a] - gp.y[b]).slice(0, 5);
-  for (const i of byY) {
-    cands.push(snapAll(done[i].point));
-    for (const scale of [0.003, 0.02, 0.1]) for (let k = 0; k < 20; k++) cands.push(snapAll(done[i].point.map((v) => (Number.isNaN(v) ? 0.5 : v) + rng.normal(0, scale))));
+  const byY = done.map((_, i) => i).sort((a, b) => ys[a] - ys[b]).slice(0, 5);
+  for (const centre of [...byY.map((i) => done[i].point), ...extraCentres]) {
+    cands.push(snapAll(centre));
+    for (const scale of [0.003, 0.02, 0.1]) for (let k = 0; k < 20; k++) cands.push(snapAll(centre.map((v) => (Number.isNaN(v) ? 0.5 : v) + rng.normal(0, scale))));
   }
   const starts = screenCandidates(acq, features, cands, o.nLocalSearch);
   let best = starts[0];

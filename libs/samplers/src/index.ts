@@ -7,3 +7,5 @@ export { CmaEsSampler, CMAES_DEFAULTS, type CmaEsOptions } from './cmaes';
 export { Nsga2Sampler, NSGA2_DEFAULTS, type Nsga2Options, type Crossover } from './nsga2';
 export { driveSampler, fakeTrial, type DriveResult } from './drive';
 export { SAMPLERS, createSampler } from './registry';
+export { PatienceRule, parseStopRules, feasibleLosses } from './stop-rules';
+export { RegretBoundRule, regretBound, regretBeta, type RegretBound } from './regret-bound';

@@ -57,6 +57,19 @@ export function observe(ctx: SamplerContext, running: boolean): Observation[] {
   return out;
 }
 
+/**
+ * The warm-start prior (`ctx.prior`) as observations: complete (or infeasible) trials of earlier
+ * studies in this space. Empty without a prior.
+ */
+export function observePrior(ctx: SamplerContext): Observation[] {
+  const out: Observation[] = [];
+  for (const trial of ctx.prior ?? []) {
+    const x = observeFinished(ctx, trial);
+    if (x) out.push(x);
+  }
+  return out;
+}
+
 interface CachedObservation {
   ctx: Pick<SamplerContext, 'space' | 'objectives' | 'constraints'>;
   state: Trial['state'];

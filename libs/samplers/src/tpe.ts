@@ -1,11 +1,12 @@
 import type { Params } from '@segtune/space';
 import { decodeValue } from '@segtune/space';
 import type { Sampler, SamplerContext } from '@segtune/core';
-import { observe, paramsKey, type Observation } from './observations';
+import { observe, observePrior, paramsKey, type Observation } from './observations';
 import { ParzenEstimator, dimInfo, snap, type DimInfo } from './parzen';
 import { frontRanks, hypervolumeContributions } from '@segtune/pareto';
 import { greedyHypervolumeSubset, referencePointFor } from './nondominated';
 import { sobolSequence } from './sobol';
+import { sampleRankCorrelation } from 'simple-statistics';
 
 export interface TpeOptions {
   /** Trials sampled from the start-up sequence before the model is used. */
@@ -27,6 +28,12 @@ export interface TpeOptions {
   bandwidthFactor: number;
   /** How the start-up trials are drawn. */
   startup: 'sobol' | 'random';
+  /**
+   * Kernel weight of a warm-start prior observation before the study has trials of its own; it
+   * decays as w / (1 + n / priorDecayTrials) with the study's n finished trials.
+   */
+  priorObservationWeight: number;
+  priorDecayTrials: number;
 }
 
 export const TPE_DEFAULTS: TpeOptions = {
@@ -43,6 +50,8 @@ export const TPE_DEFAULTS: TpeOptions = {
   magicClip: true,
   bandwidthFactor: 1,
   startup: 'sobol',
+  priorObservationWeight: 0.5,
+  priorDecayTrials: 10,
 };
 
 /**
@@ -86,13 +95,29 @@ export class TpeSampler implements Sampler {
     const o = this.optionsFor(ctx.objectives.length);
     const obs = observe(ctx, o.constantLiar);
     const finished = obs.filter((x) => x.kind !== 'running');
+    const prior = observePrior(ctx);
     const space = ctx.space;
     const d = space.dimension;
-    if (finished.length < o.nStartupTrials || finished.length === 0 || d === 0) return this.startupPoint(ctx);
+    // A warm start replaces the start-up design: the prior already covers the space.
+    if (finished.length + prior.length < o.nStartupTrials || finished.length + prior.length === 0 || d === 0) return this.startupPoint(ctx);
 
-    const { below, above, belowWeights } = splitObservations(obs, ctx.objectives.length, o);
+    const own = splitObservations(obs, ctx.objectives.length, o);
+    let { below, above, belowWeights } = own;
+    let aboveWeights: number[] | undefined;
+    const agreement = prior.length ? priorAgreement(prior, finished) : 1;
+    if (prior.length) {
+      // The prior is split on its own (its values may sit on another scale, so they are never
+      // ranked against this study's) and enters both estimators with a weight below 1 that
+      // decays as this study's own trials accumulate, and with how badly it ranks them.
+      const w = (o.priorObservationWeight / (1 + finished.length / o.priorDecayTrials)) * agreement;
+      const p = splitObservations(prior, ctx.objectives.length, o);
+      below = [...p.below, ...own.below];
+      belowWeights = [...p.belowWeights.map((x) => x * w), ...own.belowWeights];
+      aboveWeights = [...p.above.map(() => w), ...recencyWeights(own.above.length)];
+      above = [...p.above, ...own.above];
+    }
     const infos = space.params.map((p) => dimInfo(space, p));
-    const groups = o.multivariate ? decomposeGroups(obs, d) : Array.from({ length: d }, (_, i) => [i]);
+    const groups = o.multivariate ? decomposeGroups(prior.length ? [...prior, ...obs] : obs, d) : Array.from({ length: d }, (_, i) => [i]);
     const orderIndex = new Map(space.evaluationOrder.map((p, i) => [p.name, i]));
     groups.sort((a, b) => Math.min(...a.map((i) => orderIndex.get(space.params[i].name)!)) - Math.min(...b.map((i) => orderIndex.get(space.params[i].name)!)));
 
@@ -109,7 +134,7 @@ export class TpeSampler implements Sampler {
       for (const i of group) covered.add(i);
       const active = group.filter((i) => space.isActive(space.params[i], partial));
       if (active.length === 0) continue;
-      const row = this.sampleGroup(ctx, active, infos, below, above, belowWeights, runningKeys, active.length === d);
+      const row = this.sampleGroup(ctx, active, infos, below, above, belowWeights, runningKeys, active.length === d, aboveWeights);
       active.forEach((i, k) => {
         point[i] = row[k];
         partial[space.params[i].name] = decodeValue(space.params[i], row[k]);
@@ -140,6 +165,8 @@ export class TpeSampler implements Sampler {
     belowWeights: number[],
     runningKeys: Set<string>,
     wholeSpace: boolean,
+    /** Kernel weights of `above` (warm start); Optuna's recency weights when absent. */
+    aboveWeights?: number[],
   ): number[] {
     const o = ctx.objectives.length > 1 ? this.moOptions : this.options;
     const has = (x: Observation) => dims.every((i) => !Number.isNaN(x.point[i]));
@@ -150,7 +177,8 @@ export class TpeSampler implements Sampler {
         return c;
       });
     const bIdx = below.map((x, i) => i).filter((i) => has(below[i]));
-    const aObs = above.filter(has);
+    const aIdx = above.map((_, i) => i).filter((i) => has(above[i]));
+    const aObs = aIdx.map((i) => above[i]);
     const infos = dims.map((i) => allInfos[i]);
     const popt = { priorWeight: o.priorWeight, bandwidth: o.bandwidth, magicClip: o.magicClip, bandwidthFactor: o.bandwidthFactor };
     const l = new ParzenEstimator(
@@ -159,7 +187,7 @@ export class TpeSampler implements Sampler {
       bIdx.map((i) => belowWeights[i]),
       popt,
     );
-    const g = new ParzenEstimator(infos, columns(aObs), recencyWeights(aObs.length), popt);
+    const g = new ParzenEstimator(infos, columns(aObs), aboveWeights ? aIdx.map((i) => aboveWeights[i]) : recencyWeights(aObs.length), popt);
     const checkRepeats = wholeSpace && runningKeys.size > 0;
     let first: number[] | undefined;
     for (let round = 0; round < (checkRepeats ? 4 : 1); round++) {
@@ -184,6 +212,36 @@ export class TpeSampler implements Sampler {
   private keyOf(ctx: SamplerContext, dims: number[], row: number[]): string {
     return paramsKey(ctx.space.decode(ctx.space.params.map((_, k) => row[dims.indexOf(k)])));
   }
+}
+
+/**
+ * How well the prior ranks this study's own trials, in [0, 1]: the rank correlation between their
+ * losses and the losses of their nearest prior neighbours (mean of 3, in the encoded space); 1
+ * before there are 5 to judge by. A prior whose optimum lies elsewhere ranks the study's trials
+ * badly and fades out, so it cannot hold the search where it found its own optimum.
+ */
+export function priorAgreement(prior: readonly Observation[], own: readonly Observation[]): number {
+  const p = prior.filter((x) => x.kind === 'complete');
+  const mine = own.filter((x) => x.kind === 'complete');
+  if (mine.length < 5 || p.length < 3) return 1;
+  const predicted = mine.map((x) => {
+    const near = p
+      .map((q) => {
+        let d = 0;
+        for (let i = 0; i < x.point.length; i++) {
+          const a = x.point[i];
+          const b = q.point[i];
+          d += Number.isNaN(a) || Number.isNaN(b) ? (Number.isNaN(a) === Number.isNaN(b) ? 0 : 1) : (a - b) ** 2;
+        }
+        return { d, l: q.losses![0] };
+      })
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 3);
+    return near.reduce((a, n) => a + n.l, 0) / near.length;
+  });
+  const actual = mine.map((x) => x.losses![0]);
+  const rho = sampleRankCorrelation(predicted, actual);
+  return Number.isFinite(rho) ? Math.max(0, rho) : 1;
 }
 
 /** Optuna's default weights: flat for the newest 25, a linear ramp down for older ones. */

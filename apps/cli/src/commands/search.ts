@@ -2,10 +2,12 @@
 // the study's artifacts.
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { UserError, openSession, type StudyRecord } from '@segtune/core';
+import { UserError, currentLimits, openSession, type StudyRecord } from '@segtune/core';
 import { loadSpaceFile } from '@segtune/space';
 import { createStrategies } from '@segtune/schedulers';
-import { maskUrl } from '@segtune/storage';
+import { parseStopRules } from '@segtune/samplers';
+import { maskUrl, openStorage } from '@segtune/storage';
+import { parseWarmStartFlags } from '../warm-start-flags';
 import { checkBackendFlag, validateCliWorkload } from '../executor';
 import { checkStudyName } from '../check-study-name';
 import { parseDuration } from '../duration';
@@ -42,6 +44,10 @@ export interface SearchOptions {
   export?: boolean;
   /** `--max-failures N`: stop after N failed trials in a row. */
   maxFailures?: number;
+  /** `--warm-start STUDY[@STORAGE]`, repeatable. */
+  warmStart?: string[];
+  /** `--stop-when RULE`, repeatable. */
+  stopWhen?: string[];
 }
 
 export interface SearchResult {
@@ -64,6 +70,8 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   const strategies = createStrategies(spec, options);
   await validateCliWorkload(spec.workload, dirname(resolve(spaceFile)), loaded.space.names, spec.objectives.map((o) => o.name));
   await checkBackendFlag(options.backend);
+  const warmStart = parseWarmStartFlags(options.warmStart ?? []);
+  const stopRules = parseStopRules(options.stopWhen ?? [], spec.objectives);
   const enqueue = readEnqueueFiles(options.enqueue ?? [], loaded.space).map(({ file, params }) => ({ params, attrs: { enqueued_from: file } }));
   const say = (line: string) => !options.json && io.stderr.write(`${line}\n`);
   let progress: Progress | undefined;
@@ -74,11 +82,15 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
     onWarning: (m) => progress?.message(`warning: ${m}`),
   });
   try {
-    const session = await openSession({ storage: res.storage, strategies: () => strategies, mode: options.resume ? 'resume' : 'create', name: options.study, space: loaded, overrides: options, seed: options.seed, limits: { trials, timeoutMs } });
+    // Resuming, only the flags given set new limits (a timeout alone lifts the trial limit).
+    const limits = options.resume ? { trials: options.trials, timeoutMs: options.timeout ? timeoutMs : undefined } : { trials, timeoutMs };
+    const session = await openSession({ storage: res.storage, strategies: () => strategies, mode: options.resume ? 'resume' : 'create', name: options.study, space: loaded, overrides: options, seed: options.seed, limits, warmStart, openStorage: (url) => openStorage(url) });
     const { record } = session;
     for (const w of session.warnings) say(`warning: ${w}`);
+    for (const c of session.spaceChanges) say(`space change: ${c}`);
+    if (session.warmStart) say(session.warmStart);
     if (session.recovered.length) say(`resume: ${session.recovered.length} trial(s) that were running are now failed (${session.recovered.map((t) => `#${t.number} ${t.attrs.reason}`).join(', ')})`);
-    const maxTrials = options.trials ?? (options.resume ? record.limits?.trials : trials);
+    const maxTrials = options.resume ? currentLimits(record).trials : trials;
     const result = await runCliSession(session, {
       stderr: io.stderr,
       show: !options.json && !options.quiet,
@@ -92,6 +104,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
       backend: options.backend,
       maxConsecutiveFailures: options.maxFailures,
       maxFailures: options.maxFailures,
+      stopRules,
       enqueue,
       onReady: async () => {
         say(`segtune: study "${record.name}" in ${maskUrl(res.storage.description)}; sampler ${session.sampler.name}, scheduler ${session.scheduler.name}, ${workers} worker${workers === 1 ? '' : 's'}${maxTrials ? `, ${maxTrials} trials` : ''}${timeoutMs ? `, timeout ${options.timeout ?? spec.timeout}` : ''}`);
@@ -104,6 +117,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
       const files = await writeStudyArtifacts(res.storage, record);
       if (!options.json) io.stdout.write(`${files.map((f) => `wrote ${f}`).join('\n')}\n`);
     }
+    if (result.stopDetail) say(`stopped by ${result.stopDetail.rule}: ${result.stopDetail.reason}`);
     return { record, exitCode: result.exitCode };
   } finally {
     await res.close();

@@ -23,7 +23,8 @@ export async function runStatus(options: StatusOptions, out: NodeJS.WritableStre
         throw new UserError(`--study: no study named "${options.study}" in ${storage.description}${didYouMean(options.study, names)}${names.length ? `; known: ${names.slice(0, 10).join(', ')}` : ''}`);
       }
       const trials = await storage.getTrials(record.id);
-      out.write(options.json ? `${JSON.stringify(studyDocument(record, trials), null, 2)}\n` : `${summaryText(record, trials)}\n`);
+      const stopped = stoppedByLine(record.attrs.stopped_by);
+      out.write(options.json ? `${JSON.stringify({ ...studyDocument(record, trials), ...(record.attrs.stopped_by ? { stopped_by: record.attrs.stopped_by } : {}) }, null, 2)}\n` : `${summaryText(record, trials)}\n${stopped ? `${stopped}\n` : ''}`);
       return 0;
     }
     const rows = [];
@@ -52,4 +53,12 @@ export async function runStatus(options: StatusOptions, out: NodeJS.WritableStre
   } finally {
     await storage.close();
   }
+}
+
+/** `stopped by patience:50 after trial #83: no improvement …`, from the study's `stopped_by` attr. */
+function stoppedByLine(v: unknown): string | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const s = v as { reason?: string; rule?: string; detail?: string; trial?: number; at?: string };
+  const what = s.rule ? `${s.rule}${s.trial !== undefined ? ` after trial #${s.trial}` : ''}: ${s.detail}` : s.reason === 'trials' ? 'its trial limit' : s.reason;
+  return `stopped by ${what}${s.at ? ` (${s.at.slice(0, 19).replace('T', ' ')})` : ''}`;
 }

@@ -3,7 +3,7 @@
 // limits and stale-trial recovery are settled by the storage, samplers see every worker's
 // trials through it, and schedulers decide from stored intermediate values.
 import { cpus } from 'node:os';
-import { UserError, openSession, type Executor, type StopReason, type StudyRecord } from '@segtune/core';
+import { UserError, currentLimits, openSession, type Executor, type StopReason, type StudyRecord } from '@segtune/core';
 import { loadSpaceFile } from '@segtune/space';
 import { createStrategies } from '@segtune/schedulers';
 import { maskUrl } from '@segtune/storage';
@@ -131,9 +131,11 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     if (!options.quiet) for (const w of session.warnings) stderr.write(`note: ${w}\n`);
     await validateCliWorkload(session.workload, session.spaceDir, session.loaded.space.names, record.objectives.map((o) => o.name));
     await checkBackendFlag(options.backend);
-    const maxTrials = options.trials ?? record.limits?.trials;
-    // The study's time limit runs from its creation; --timeout from this worker's start.
-    const deadline = ownTimeoutMs !== undefined ? startedAt + ownTimeoutMs : record.limits?.timeoutMs !== undefined ? record.createdAt + record.limits.timeoutMs : undefined;
+    // The study's limits as a resume last set them; its time limit runs from then (its creation
+    // if never), --timeout from this worker's start.
+    const limits = currentLimits(record);
+    const maxTrials = options.trials ?? limits.trials;
+    const deadline = ownTimeoutMs !== undefined ? startedAt + ownTimeoutMs : limits.timeoutMs !== undefined ? limits.since + limits.timeoutMs : undefined;
     const result = await runCliSession(session, {
       stderr,
       show: !quiet,
