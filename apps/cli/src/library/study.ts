@@ -24,7 +24,10 @@ export interface CreateStudyOptions {
   directions?: readonly Direction[];
   /** Named objectives instead of `directions`. */
   objectives?: readonly Objective[];
-  /** Sampler kind or block, e.g. `'tpe'` or `{ kind: 'gp', n_startup: 5 }` (default tpe; nsga2 for several objectives). */
+  /**
+   * Sampler kind or block, e.g. `'tpe'` or `{ kind: 'gp', n_startup_trials: 5 }` (default tpe;
+   * nsga2 for several objectives). With `space`, only the kind overrides the file's sampler.
+   */
   sampler?: Strategy;
   /** Scheduler kind or block, e.g. `'asha'`; needs `budget`. */
   scheduler?: Strategy;
@@ -280,7 +283,7 @@ export async function createStudy(options: CreateStudyOptions = {}): Promise<Stu
       const loaded = loadSpaceFile(options.space);
       const name = options.name ?? loaded.spec.name;
       const existing = await storage.getStudy(name);
-      const { record } = existing && options.loadIfExists ? { record: existing } : await openStudyForSearch(storage, loaded, { study: name, seed: options.seed, sampler: typeof options.sampler === 'string' ? options.sampler : undefined, scheduler: typeof options.scheduler === 'string' ? options.scheduler : undefined }, { trials: loaded.spec.trials }).catch((e: unknown) => {
+      const { record } = existing && options.loadIfExists ? { record: existing } : await openStudyForSearch(storage, loaded, { study: name, seed: options.seed, sampler: strategySpec(options.sampler)?.kind, scheduler: strategySpec(options.scheduler)?.kind }, { trials: loaded.spec.trials }).catch((e: unknown) => {
         throw isUserError(e) ? new StorageError((e as Error).message) : e;
       });
       const { sampler, scheduler } = strategies(record);
