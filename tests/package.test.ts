@@ -106,6 +106,13 @@ seed: 4
     expect(status.stdout).toMatch(/"complete":\s*4/);
   });
 
+  it('the tfjs wasm backend finds its binaries in the installed dependencies', () => {
+    const r = spawnSync('npx', ['--no-install', 'segtune', 'backends', '--json'], { cwd: join(dir, 'app'), encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const wasm = (JSON.parse(r.stdout) as { backends: { name: string; usable: boolean; reason?: string }[] }).backends.find((b) => b.name === 'wasm');
+    expect(wasm, r.stdout).toMatchObject({ usable: true });
+  });
+
   it('a script imports the library from the installed package', () => {
     const app = join(dir, 'app');
     writeFileSync(
