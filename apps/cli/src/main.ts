@@ -9,6 +9,8 @@ import { runWorker } from './commands/worker';
 import { runSetup } from './commands/setup';
 import { runBackends } from './commands/backends';
 import { runPlan } from './commands/plan';
+import { runAsk } from './commands/ask';
+import { runTell } from './commands/tell';
 import { VERSION } from './version';
 import { damagedStorageMessage } from './damaged-storage';
 
@@ -187,6 +189,30 @@ export function buildProgram(): Command {
     .option('--json', 'print the fingerprint and choices as JSON')
     .action(async (opts) => {
       process.exitCode = await runPlan(opts);
+    });
+
+  program
+    .command('ask')
+    .description('start one trial and print it as JSON (trial number and params), for a program in any language')
+    .requiredOption('--study <name>', 'the study')
+    .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://… (default results/segtune.db)')
+    .option('--space <file>', 'a space file: creates the study when it does not exist')
+    .action(async (opts) => {
+      process.exitCode = await runAsk(opts);
+    });
+
+  program
+    .command('tell')
+    .description('finish a trial that ask started, with its values or a state')
+    .requiredOption('--study <name>', 'the study')
+    .requiredOption('--trial <n>', 'the trial number ask printed', nonNegativeInt('--trial'))
+    .option('--storage <url>', 'file path, sqlite:///path.db or postgresql://… (default results/segtune.db)')
+    .option('--values <json>', 'objective values, e.g. \'{"miou": 0.8}\'')
+    .option('--state <state>', 'failed or pruned instead of values')
+    .option('--step-values <json>', 'intermediate values by step, e.g. \'{"1": 0.5, "2": 0.6}\'')
+    .option('--error <message>', 'why the trial failed (with --state failed)')
+    .action(async (opts) => {
+      process.exitCode = await runTell(opts);
     });
 
   program

@@ -9,13 +9,25 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where the page's sources are: next to this file when run from source, else in the installed package. */
-export function pageSourceDir(): string {
+/**
+ * Where the page's sources are: next to this file when run from source, else in the workspace
+ * package (bundled into the CLI in a checkout); undefined in an installed `segtune` package,
+ * which carries the page prebuilt instead (see prebuiltPageFile).
+ */
+export function pageSourceDir(): string | undefined {
   const here = join(dirname(fileURLToPath(import.meta.url)), 'page');
   if (existsSync(join(here, 'main.ts'))) return here;
-  // Bundled into the CLI: find the workspace package instead.
-  const pkg = createRequire(import.meta.url).resolve('@segtune/dashboard/package.json');
-  return join(dirname(pkg), 'src', 'page');
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@segtune/dashboard/package.json');
+    return join(dirname(pkg), 'src', 'page');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The page that `npm pack` of the segtune package writes next to the bundle (dist/dashboard/page.json). */
+export function prebuiltPageFile(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), 'dashboard', 'page.json');
 }
 
 export interface PageDocument {
@@ -42,6 +54,11 @@ export async function pageHtml(): Promise<string> {
 
 async function buildPage(): Promise<PageDocument> {
   const dir = pageSourceDir();
+  if (!dir) {
+    const file = prebuiltPageFile();
+    if (!existsSync(file)) throw new Error(`the dashboard page is missing: neither its sources nor ${file} exist`);
+    return JSON.parse(readFileSync(file, 'utf8')) as PageDocument;
+  }
   const { build } = await import('esbuild');
   const out = await build({
     entryPoints: [join(dir, 'main.ts')],

@@ -65,9 +65,16 @@ export function studySummary(record: StudyRecord, counts: StateCounts, version: 
   };
 }
 
-/** The space's params when the study stored its space file, else nothing (axes are then inferred). */
+/**
+ * The space's params when the study stored its space file, or the ones a define-by-run library
+ * study recorded in its attrs (`param:<name>`, in first-seen order), else nothing (axes are then
+ * inferred).
+ */
 export function spaceParams(record: StudyRecord): ParamDef[] {
-  if (!record.spaceSource) return [];
+  if (!record.spaceSource) {
+    const recorded = Object.entries(record.attrs ?? {}).filter(([k, v]) => k.startsWith('param:') && v && typeof v === 'object');
+    return recorded.map(([, v]) => v as ParamDef & { order?: number }).sort((a, b) => (a.order ?? 0) - (b.order ?? 0)).map(({ order: _order, ...p }) => p as ParamDef);
+  }
   try {
     return [...parseSpace(record.spaceSource, `study ${record.name}`).space.params];
   } catch {

@@ -11,5 +11,6 @@ export class UserError extends Error {
 }
 
 export function isUserError(e: unknown): e is Error & { exitCode: number } {
-  return e instanceof Error && (e.name === 'UserError' || e.name === 'SpaceError');
+  // Subclasses (the library's StorageError, UsageError) keep UserError's exit code 2.
+  return e instanceof Error && (e.name === 'UserError' || e.name === 'SpaceError' || (e as { exitCode?: unknown }).exitCode === 2);
 }

@@ -8,7 +8,8 @@ const PACKAGE = '@segtune/executor';
 /**
  * The folder holding the bundled `worker.mjs` and `gpu-child.mjs`. Found from this package's
  * root, so it works from the TypeScript sources (vitest, tsx), from this package's own bundles
- * (a GPU process) and from another package's bundle (the CLI in apps/cli/dist).
+ * (a GPU process), from another package's bundle (the CLI in apps/cli/dist) and from an installed
+ * `segtune` package (dist/executor, copied there by its prepack step).
  */
 export function executorDistDir(): string {
   const override = process.env.SEGTUNE_EXECUTOR_DIST;
@@ -24,6 +25,9 @@ export function executorDistDir(): string {
   try {
     return join(dirname(createRequire(import.meta.url).resolve(`${PACKAGE}/package.json`)), 'dist');
   } catch {
+    // An installed `segtune` package: its bundle carries these entries in dist/executor.
+    const here = dirname(fileURLToPath(import.meta.url));
+    for (const packed of [join(here, 'executor'), here]) if (existsSync(join(packed, 'worker.mjs'))) return packed;
     throw new Error(`cannot find the ${PACKAGE} package from ${fileURLToPath(import.meta.url)}; is it installed?`);
   }
 }

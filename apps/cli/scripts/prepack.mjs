@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// `npm pack` / `npm publish` of the segtune package: everything the installed package needs at
+// run time, next to the bundles in dist/ (no TypeScript sources, no workspace packages):
+//   dist/segtune.mjs, workloads.mjs, index.mjs   the CLI, the workload resolver, the library
+//   dist/executor/worker.mjs, gpu-child.mjs      executor thread and GPU-process entries
+//   dist/dashboard/page.json                     the dashboard page, prebuilt for the browser
+//   dist/index.d.ts                              the library's types in one file
+import { build } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(pkgDir, '..', '..');
+const dist = join(pkgDir, 'dist');
+
+const step = (what) => process.stderr.write(`prepack: ${what}\n`);
+
+// Bundle only when a bundle is missing or older than a source: the test suite packs while other
+// test files run the CLI from these same bundles, which must not be rewritten under them.
+const newest = (dir) => {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newest(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+};
+const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : 0);
+const sources = Math.max(...['libs', 'apps'].flatMap((g) => readdirSync(join(root, g)).map((n) => join(root, g, n, 'src')).filter(existsSync).map(newest)));
+const bundles = ['segtune.mjs', 'workloads.mjs', 'index.mjs'].map((f) => join(dist, f)).concat(['worker.mjs', 'gpu-child.mjs'].map((f) => join(root, 'libs', 'executor', 'dist', f)));
+if (Math.min(...bundles.map(mtime)) < sources) {
+  step('bundling (scripts/build.mjs)');
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+} else {
+  step('bundles are up to date');
+}
+
+step('executor entries');
+mkdirSync(join(dist, 'executor'), { recursive: true });
+for (const f of ['worker.mjs', 'gpu-child.mjs']) copyFileSync(join(root, 'libs', 'executor', 'dist', f), join(dist, 'executor', f));
+
+step('dashboard page');
+// Bundle page-bundle.ts for Node once, and let it build the page exactly as the server would.
+const tmp = join(dist, `.page-bundle-${process.pid}.mjs`);
+await build({ entryPoints: [join(root, 'apps', 'dashboard', 'src', 'page-bundle.ts')], outfile: tmp, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+try {
+  const { pageDocument } = await import(pathToFileURL(tmp).href);
+  mkdirSync(join(dist, 'dashboard'), { recursive: true });
+  writeFileSync(join(dist, 'dashboard', 'page.json'), JSON.stringify(await pageDocument()));
+} finally {
+  rmSync(tmp, { force: true });
+}
+
+step('types (rollup-plugin-dts)');
+const { rollup } = await import('rollup');
+const { dts } = await import('rollup-plugin-dts');
+// Workspace packages (@segtune/*) are inlined; npm packages stay imports, resolved from the
+// installed dependencies. Relative and absolute ids are this package's own files.
+const bundle = await rollup({
+  input: join(pkgDir, 'src', 'index.ts'),
+  external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('@segtune/'),
+  plugins: [dts({ respectExternal: true, tsconfig: join(root, 'tsconfig.json'), compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true, skipLibCheck: true } })],
+  onwarn: (w, warn) => (w.code === 'CIRCULAR_DEPENDENCY' ? undefined : warn(w)),
+});
+await bundle.write({ file: join(dist, 'index.d.ts'), format: 'es' });
+await bundle.close();
+const types = readFileSync(join(dist, 'index.d.ts'), 'utf8');
+const leaked = types.match(/['"]@segtune\/[^'"]+['"]/);
+if (leaked) throw new Error(`dist/index.d.ts still refers to the unpublished ${leaked[0]}`);
+step('done');
