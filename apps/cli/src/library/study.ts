@@ -1,12 +1,10 @@
 // The library's study: Optuna's create_study / load_study / optimize / ask / tell over core's
 // Study, the same storages, samplers and schedulers as the CLI. Objectives run in this process
 // (a closure cannot travel to a worker thread), so `workers` is how many run at once.
-import { Study as CoreStudy, bestTrials, isPruned, isUserError, noScheduler, type Objective, type Sampler, type Scheduler, type Storage, type StudyRecord, type Trial as CoreTrial, type MetricValues, type TrialAttrs } from '@segtune/core';
+import { Study as CoreStudy, bestTrials, isPruned, isUserError, openSession, type Objective, type Sampler, type Scheduler, type Storage, type StudyRecord, type Trial as CoreTrial, type MetricValues, type TrialAttrs } from '@segtune/core';
 import { loadSpaceFile, parseSpace, type Budget, type ParamDef, type StrategySpec } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
-import { createSampler } from '@segtune/samplers';
-import { createSchedulerAndSampler } from '@segtune/schedulers';
-import { openStudyForSearch } from '../commands/search';
+import { createStrategies } from '@segtune/schedulers';
 import { parseDuration } from '../duration';
 import { DistributionRegistry } from './distributions';
 import { StorageError, UsageError } from './errors';
@@ -258,12 +256,13 @@ function strategySpec(s: Strategy | undefined): StrategySpec | undefined {
   return typeof s === 'string' ? { kind: s } : s;
 }
 
+/** The study's sampler and scheduler, through the factory `segtune search` uses. */
 function strategies(record: Pick<StudyRecord, 'sampler' | 'scheduler' | 'budget' | 'objectives'>): { sampler: Sampler; scheduler: Scheduler } {
-  const schedulerSpec = record.scheduler && record.scheduler.kind !== 'none' ? record.scheduler : undefined;
-  if (schedulerSpec && !record.budget) throw new UsageError(`scheduler "${schedulerSpec.kind}" needs a budget, e.g. budget: { name: 'epochs', min: 1, max: 27 }`);
-  const base = createSampler(record.sampler ?? { kind: record.objectives.length > 1 ? 'nsga2' : 'tpe' });
-  if (!schedulerSpec) return { sampler: base, scheduler: noScheduler };
-  return createSchedulerAndSampler(schedulerSpec, record.budget, record.objectives, base);
+  try {
+    return createStrategies({ sampler: record.sampler, scheduler: record.scheduler, objectives: record.objectives, budget: record.budget });
+  } catch (e) {
+    throw isUserError(e) ? new UsageError((e as Error).message) : e;
+  }
 }
 
 async function open(url: string | undefined): Promise<Storage> {
@@ -283,10 +282,23 @@ export async function createStudy(options: CreateStudyOptions = {}): Promise<Stu
       const loaded = loadSpaceFile(options.space);
       const name = options.name ?? loaded.spec.name;
       const existing = await storage.getStudy(name);
-      const { record } = existing && options.loadIfExists ? { record: existing } : await openStudyForSearch(storage, loaded, { study: name, seed: options.seed, sampler: strategySpec(options.sampler)?.kind, scheduler: strategySpec(options.scheduler)?.kind }, { trials: loaded.spec.trials }).catch((e: unknown) => {
+      if (existing && options.loadIfExists) {
+        const { sampler, scheduler } = strategies(existing);
+        return new Study(storage, existing, sampler, scheduler, loaded.space.params, true);
+      }
+      // The one way a study is made from a space file (core's session), as `segtune search` does.
+      const { record, sampler, scheduler } = await openSession({
+        storage,
+        strategies: createStrategies,
+        mode: 'create',
+        name,
+        space: loaded,
+        overrides: { sampler: strategySpec(options.sampler)?.kind, scheduler: strategySpec(options.scheduler)?.kind },
+        seed: options.seed,
+        limits: { trials: loaded.spec.trials },
+      }).catch((e: unknown) => {
         throw isUserError(e) ? new StorageError((e as Error).message) : e;
       });
-      const { sampler, scheduler } = strategies(record);
       return new Study(storage, record, sampler, scheduler, loaded.space.params, true);
     }
     const objectives: Objective[] = options.objectives
