@@ -55,19 +55,51 @@ try {
   rmSync(tmp, { force: true });
 }
 
-step('types (rollup-plugin-dts)');
+step('types (tsc, then rollup-plugin-dts over the declarations)');
+// Declarations are emitted once by tsc for this package and every workspace package it reaches
+// (paths map @segtune/* to their sources), then bundled as plain .d.ts files. Letting
+// rollup-plugin-dts compile the TypeScript itself ran it out of a 4 GB heap on this workspace.
+const dtsDir = join(dist, '.dts');
+rmSync(dtsDir, { recursive: true, force: true });
+const paths = {};
+for (const name of readdirSync(join(root, 'libs'))) {
+  const pkgFile = join(root, 'libs', name, 'package.json');
+  if (!existsSync(pkgFile)) continue;
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+  for (const [sub, target] of Object.entries(pkg.exports ?? {})) {
+    if (typeof target !== 'string' || !target.endsWith('.ts')) continue;
+    paths[sub === '.' ? pkg.name : `${pkg.name}/${sub.replace(/^\.\//, '')}`] = [join(root, 'libs', name, target)];
+  }
+}
+const tsconfig = join(dist, '.tsconfig.types.json');
+writeFileSync(
+  tsconfig,
+  JSON.stringify({
+    extends: join(root, 'tsconfig.base.json'),
+    compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true, outDir: dtsDir, rootDir: root, paths, typeRoots: [join(root, 'node_modules', '@types')] },
+    files: [join(pkgDir, 'src', 'index.ts')],
+  }),
+);
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], { stdio: 'inherit' });
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 const { rollup } = await import('rollup');
 const { dts } = await import('rollup-plugin-dts');
-// Workspace packages (@segtune/*) are inlined; npm packages stay imports, resolved from the
-// installed dependencies. Relative and absolute ids are this package's own files.
+const declarationOf = (id) => {
+  const src = paths[id]?.[0];
+  return src ? join(dtsDir, src.slice(root.length + 1).replace(/\.ts$/, '.d.ts')) : undefined;
+};
+// Workspace packages (@segtune/*) are inlined from their emitted declarations; npm packages stay
+// imports, resolved from the installed dependencies.
 const bundle = await rollup({
-  input: join(pkgDir, 'src', 'index.ts'),
+  input: join(dtsDir, 'apps', 'cli', 'src', 'index.d.ts'),
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('@segtune/'),
-  plugins: [dts({ respectExternal: true, tsconfig: join(root, 'tsconfig.json'), compilerOptions: { noEmit: false, declaration: true, emitDeclarationOnly: true, skipLibCheck: true } })],
+  plugins: [{ name: 'segtune-workspace', resolveId: (id) => declarationOf(id) ?? null }, dts({ respectExternal: true })],
   onwarn: (w, warn) => (w.code === 'CIRCULAR_DEPENDENCY' ? undefined : warn(w)),
 });
 await bundle.write({ file: join(dist, 'index.d.ts'), format: 'es' });
 await bundle.close();
+rmSync(dtsDir, { recursive: true, force: true });
+rmSync(tsconfig, { force: true });
 const types = readFileSync(join(dist, 'index.d.ts'), 'utf8');
 const leaked = types.match(/['"]@segtune\/[^'"]+['"]/);
 if (leaked) throw new Error(`dist/index.d.ts still refers to the unpublished ${leaked[0]}`);

@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { splitBatch } from './mlflow-batches';
 import { MAX_TAG_VALUE_LENGTH, truncateValue } from './mlflow-keys';
 
@@ -323,7 +324,8 @@ export class MlflowClient {
     const attempts = retry ? 1 + this.retries : 1;
     let last: MlflowError | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await sleep(this.backoff(attempt - 1), this.signal);
+      // An abort ends the wait early (resolving, not throwing): the next attempt sees the signal.
+      if (attempt > 0) await wait(this.backoff(attempt - 1), undefined, { signal: this.signal }).catch(() => undefined);
       if (this.signal?.aborted) throw new MlflowError(`MLflow ${method} ${endpoint}: aborted`, endpoint, undefined, undefined, true);
       try {
         return await this.once(method, url, endpoint, body, contentType, rawText);
@@ -425,19 +427,6 @@ function authHeaders(): Record<string, string> {
 function oneLine(s: string): string {
   const line = s.replace(/\s+/g, ' ').trim();
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 interface RawExperiment {
