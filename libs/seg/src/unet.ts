@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, UserError } from '@segtune/core';
+import { batchNormalization } from './batch-norm';
 
 export const ACTIVATIONS = ['relu', 'leaky_relu', 'elu', 'swish'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -68,7 +69,7 @@ export function buildUNet(c: UNetConfig, seed: number, options: { anySize?: bool
         : tf.layers.conv2d({ ...common, kernelInitializer: init() });
     first = false;
     let y = layer.apply(x) as tf.SymbolicTensor;
-    if (c.batchNorm) y = tf.layers.batchNormalization({ name: `${name}_bn`, momentum: 0.9 }).apply(y) as tf.SymbolicTensor;
+    if (c.batchNorm) y = batchNormalization({ name: `${name}_bn`, momentum: 0.9 }).apply(y) as tf.SymbolicTensor;
     return act(y, `${name}_act`);
   };
   const block = (x: tf.SymbolicTensor, filters: number, name: string, drop: boolean): tf.SymbolicTensor => {
