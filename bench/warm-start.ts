@@ -165,7 +165,7 @@ async function main() {
       'The target is the median (over seeds) best value of the cold-started runs at half the budget, so "trials cold" sits near budget/2 by construction; ">N" means the median run did not reach it within the budget N.',
       'Warm starts use the same mapping as `segtune search --warm-start` (mapTrialsToSpace) and the prior each sampler builds from SamplerContext.prior: TPE weighted kernels (0.5, decaying with the own trials and with how badly the prior ranks them), GP prior mean with a residual GP, CMA-ES initial mean and covariance from the best 10% (WS-CMA-ES).',
       'Where warm starts lose: the ill-conditioned ellipsoid (TPE and GP; its shifted optimum sits where the source\'s surface is steepest, and the prior mean misleads the GP there). A prior whose optimum lies far away (unit test libs/samplers/src/warm-start.test.ts) is faded out by TPE as it ranks the study\'s trials badly, but TPE recovers slowly from the trials it already spent near the prior\'s optimum.',
-      'The quick U-Net space warm-started from a 32×32 study at 64×64 was not run (time): it trains real models.',
+      'The quick U-Net space warm-started from a 32×32 study at 64×64: bench/results/warm-start-unet.md (`npm run bench:warm-start-unet`), since it trains real models.',
     ],
   });
   process.stderr.write(`wrote ${file}\n`);
