@@ -9,6 +9,8 @@ import { logNormMass, logSumExp, normCdf } from './normal';
 // spread evenly, set by the prior weight).
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+/** logPdf's early stop: 1 above logSumExp's cut-off of 40, so rounding cannot make them differ. */
+const PRUNE = 41;
 /** Above this many grid cells a discrete param is modelled as continuous (then snapped). */
 const MAX_CELLS = 2000;
 
@@ -301,6 +303,35 @@ export class ParzenEstimator {
     for (let i = 0; i < rows.length; i++) {
       const x = rows[i];
       for (let c = 0; c < nc; c++) xc[c] = x[this.contDims[c]];
+      if (nc === dims) {
+        // All continuous: a kernel whose partial sum already lies more than PRUNE below the best
+        // so far ends below the final maximum by more than logSumExp's cut-off of 40, which skips
+        // it: stop at that dimension. Narrow kernels at thousands of trials are mostly far away,
+        // so most stop after one or two dimensions; the result is the same to the bit. From the
+        // last kernel (the broad prior) down, so the best so far is finite from the start.
+        let best = -Infinity;
+        for (let j = this.m - 1; j >= 0; j--) {
+          const o = j * nc;
+          const base = this.baseLog[j];
+          const cutoff = best - PRUNE;
+          let q = 0;
+          let c = 0;
+          for (; c < nc; c++) {
+            const z = xc[c] * invS[o + c] - muS[o + c];
+            q += z * z;
+            if (base - 0.5 * q < cutoff) break;
+          }
+          if (c < nc) {
+            acc[j] = -Infinity;
+            continue;
+          }
+          const v = base - 0.5 * q;
+          acc[j] = v;
+          if (v > best) best = v;
+        }
+        out[i] = logSumExp(acc);
+        continue;
+      }
       // Continuous dimensions in one pass over flat arrays (the hot loop at thousands of trials).
       for (let j = 0, o = 0; j < this.m; j++, o += nc) {
         let q = 0;
