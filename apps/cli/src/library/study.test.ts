@@ -20,6 +20,9 @@ describe('library study, define-by-run', () => {
   // 1-10), the default TPE does not reach that with a fixed space either (gaps within 0.05 on 5 of
   // 10 seeds with search-spaces/branin.yaml, 4 of 10 define-by-run), so the test holds what both
   // reach and random search (gaps of 0.3-1 at 60 trials) does not: every gap under 0.2, median under 0.1.
+  // Over seeds 1-20 (2026-12-03) define-by-run TPE got within 0.05 on 12 of 20, median gap 0.047,
+  // worst 0.178; Optuna 5's default TPESampler on the same objective: 9 of 20, median 0.123,
+  // worst 0.557. The issue's 4 of 5 is beyond the reference sampler too.
   it('define-by-run TPE gets close to Branin’s optimum in 60 trials on every one of 10 seeds', async () => {
     const gaps: number[] = [];
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
