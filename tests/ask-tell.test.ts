@@ -108,3 +108,35 @@ describe.skipIf(policy.skip)(`segtune ask / tell on PostgreSQL${policy.label}`, 
     bad(['ask', '--study', 'nope', '--storage', db.url], /^segtune: --study: no study named "nope" in .*; pass --space FILE to create it$/);
   });
 });
+
+// Python's json.dumps writes NaN for float('nan'): told as a value, it fails the trial as
+// non-finite (as Optuna's tell does) instead of leaving it running behind a parse error.
+describe('segtune tell with non-finite values (SQLite)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'segtune-tell-'));
+    writeFileSync(join(dir, 'quad.yaml'), SPACE);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('NaN, Infinity and -Infinity as Python prints them fail the trial as non-finite, exit 1', () => {
+    const S = ['--study', 'quad', '--storage', join(dir, 'a.db')];
+    for (const [values, shown] of [
+      ['{"value": NaN}', 'NaN'],
+      ['Infinity', 'Infinity'],
+      ['[-Infinity]', '-Infinity'],
+    ]) {
+      const asked = runCli(['ask', ...S, '--space', join(dir, 'quad.yaml')]);
+      expect(asked.code, asked.stderr).toBe(0);
+      const trial = JSON.parse(asked.stdout).trial as number;
+      const told = runCli(['tell', ...S, '--trial', String(trial), '--values', values]);
+      expect(told.code, told.stderr).toBe(1);
+      expect(JSON.parse(told.stdout)).toMatchObject({ trial, state: 'failed', values: null, error: `objective "value" is ${shown}` });
+    }
+    const status = runCli(['status', ...S, '--json']);
+    expect((JSON.parse(status.stdout).trials as { state: string }[]).map((t) => t.state)).toEqual(['failed', 'failed', 'failed']);
+    const bad = runCli(['tell', ...S, '--trial', '0', '--values', '{"value": 1} , "value": 2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^segtune: --values: not JSON/);
+  });
+});

@@ -16,4 +16,5 @@ export { createExecutor, validateWorkload, validateExecutorOptions, type CreateE
 export { loadResolverModule, WorkloadCache, type ResolverModule } from './resolver-module';
 export { TrialAbort, TrialFailure, isOomMessage, classifyFailure, type AbortReason } from './failure';
 export { runTrial, type TrialChannel } from './trial-runner';
+export { parseResultLine, parsePythonJson } from './result-line';
 export { executorDistDir } from './paths';

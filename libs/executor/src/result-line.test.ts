@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseResultLine } from './result-line';
+import { parsePythonJson, parseResultLine } from './result-line';
 
 describe('parseResultLine', () => {
   it('reads JSON objects and Python-style non-finite floats as values', () => {
@@ -16,5 +16,21 @@ describe('parseResultLine', () => {
     expect(parseResultLine('[1, 2]')).toBeUndefined();
     expect(parseResultLine('garbage')).toBeUndefined();
     expect(parseResultLine('{"loss": nan}')).toBeUndefined();
+  });
+});
+
+describe('parsePythonJson', () => {
+  it('reads any JSON value, with bare non-finite floats where a value stands', () => {
+    expect(Number.isNaN(parsePythonJson('NaN'))).toBe(true);
+    expect(parsePythonJson(' -Infinity')).toBe(-Infinity);
+    expect(parsePythonJson('[1, Infinity]')).toEqual([1, Infinity]);
+    expect(parsePythonJson('{"a": {"b": NaN}}')).toEqual({ a: { b: NaN } });
+    expect(parsePythonJson('"NaN"')).toBe('NaN');
+  });
+  it('throws for text that is not JSON even so', () => {
+    expect(() => parsePythonJson('{"v": 1} , "v": 2')).toThrow(SyntaxError);
+    expect(() => parsePythonJson('{NaN: 1}')).toThrow(SyntaxError);
+    expect(() => parsePythonJson('nan')).toThrow(SyntaxError);
+    expect(() => parsePythonJson('NaNa')).toThrow(SyntaxError);
   });
 });

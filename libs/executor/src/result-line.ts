@@ -9,18 +9,27 @@ export function parseResultLine(text: string): Record<string, unknown> | undefin
   if (!line.startsWith('{') || !line.endsWith('}')) return undefined;
   let obj: unknown;
   try {
-    obj = JSON.parse(line);
+    obj = parsePythonJson(line);
   } catch {
-    const marked = markNonFinite(line);
-    if (marked === undefined) return undefined;
-    try {
-      obj = JSON.parse(marked, (_key, v: unknown) => (typeof v === 'string' && v.startsWith(MARK) ? NON_FINITE[v.slice(MARK.length)] : v));
-    } catch {
-      return undefined;
-    }
+    return undefined;
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return undefined;
   return obj as Record<string, unknown>;
+}
+
+/**
+ * JSON.parse that also reads Python's bare `NaN`, `Infinity` and `-Infinity` values (anywhere a
+ * value may stand, never inside strings or as keys) as those numbers. Throws JSON.parse's error
+ * for text that is not JSON even so.
+ */
+export function parsePythonJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const marked = markNonFinite(text);
+    if (marked === undefined) throw e;
+    return JSON.parse(marked, (_key, v: unknown) => (typeof v === 'string' && v.startsWith(MARK) ? NON_FINITE[v.slice(MARK.length)] : v));
+  }
 }
 
 // A prefix no JSON text can produce in a string by accident (JSON forbids raw control characters).
@@ -47,8 +56,8 @@ function markNonFinite(line: string): string | undefined {
       continue;
     }
     const m = c === 'N' || c === 'I' || c === '-' ? TOKEN.exec(line.slice(i, i + 9)) : null;
-    // Only as a value: after ':', ',' or '[' (spaces aside), never as a key.
-    if (m && /[:,[]\s*$/.test(out)) {
+    // Only as a value: first, or after ':', ',' or '[' (spaces aside), never as a key.
+    if (m && /(^|[:,[])\s*$/.test(out)) {
       out += JSON.stringify(MARK + m[1]);
       i += m[1].length - 1;
       found = true;

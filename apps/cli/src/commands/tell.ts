@@ -4,6 +4,7 @@
 import { Study as CoreStudy, UserError, type MetricValues, type TellOutcome } from '@segtune/core';
 import { Space } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
+import { parsePythonJson } from '@segtune/executor';
 import { checkStudyName } from '../check-study-name';
 
 export interface TellOptions {
@@ -20,7 +21,7 @@ export async function runTell(options: TellOptions, out: NodeJS.WritableStream =
   checkStudyName(options.study);
   if ((options.values === undefined) === (options.state === undefined)) throw new UserError('tell: give exactly one of --values JSON and --state failed|pruned');
   if (options.state !== undefined && options.state !== 'failed' && options.state !== 'pruned') throw new UserError(`--state: expected failed or pruned, got "${options.state}"; a complete trial is told with --values`);
-  const values = options.values === undefined ? undefined : parseJson(options.values, '--values');
+  const values = options.values === undefined ? undefined : parseJson(options.values, '--values', '{"miou": 0.8}');
   const steps = options.stepValues === undefined ? undefined : parseSteps(options.stepValues);
   const storage = await openStorage(options.storage ?? 'results/segtune.db');
   try {
@@ -51,11 +52,16 @@ export async function runTell(options: TellOptions, out: NodeJS.WritableStream =
   }
 }
 
-function parseJson(text: string, flag: string): unknown {
+/**
+ * JSON, plus the `NaN`, `Infinity` and `-Infinity` that Python's json.dumps writes for
+ * non-finite floats (read as in command results): a NaN told as a value fails the trial as
+ * non-finite, as Optuna's tell does, instead of leaving it running behind a parse error.
+ */
+function parseJson(text: string, flag: string, example: string): unknown {
   try {
-    return JSON.parse(text);
+    return parsePythonJson(text);
   } catch (e) {
-    throw new UserError(`${flag}: not JSON (${(e as Error).message.split('\n')[0]}); e.g. '{"miou": 0.8}'`);
+    throw new UserError(`${flag}: not JSON (${(e as Error).message.split('\n')[0]}); e.g. '${example}'`);
   }
 }
 
@@ -77,7 +83,7 @@ function toMetrics(v: unknown, objectives: string[]): MetricValues {
 
 /** `'{"1": 0.5, "2": {"miou": 0.6}}'` → [[1, 0.5], [2, { miou: 0.6 }]], steps in order. */
 function parseSteps(text: string): [number, number | MetricValues][] {
-  const v = parseJson(text, '--step-values');
+  const v = parseJson(text, '--step-values', '{"1": 0.5, "2": 0.6}');
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UserError(`--step-values: expected a JSON object of step → value, e.g. '{"1": 0.5, "2": 0.6}'`);
   const out: [number, number | MetricValues][] = [];
   for (const [k, x] of Object.entries(v)) {
