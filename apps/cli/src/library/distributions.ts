@@ -1,7 +1,7 @@
 // Define-by-run distributions: what one `suggest*` call asks for, checked against what the study
 // already holds for that name. A param keeps one distribution for the whole study, so that
 // samplers can compare its values across trials.
-import { Space, SpaceError, type ParamDef } from '@segtune/space';
+import { Space, SpaceError, nameProblem, type ParamDef } from '@segtune/space';
 
 export type Choice = string | number | boolean;
 
@@ -27,7 +27,8 @@ function sameDistribution(a: ParamDef, b: ParamDef): boolean {
 
 /** Checks the arguments of one suggest call; throws a DistributionError naming the param. */
 export function checkDefinition(p: ParamDef): void {
-  if (!p.name) throw new DistributionError(p.name, 'a param needs a non-empty name');
+  const problem = nameProblem(p.name);
+  if (problem) throw new DistributionError(p.name, problem);
   if (p.type === 'categorical') {
     if (!Array.isArray(p.choices) || p.choices.length === 0) throw new DistributionError(p.name, 'suggestCategorical needs at least one choice');
     for (const c of p.choices) if (!['string', 'number', 'boolean'].includes(typeof c)) throw new DistributionError(p.name, `choices must be strings, numbers or booleans, got ${JSON.stringify(c)}`);

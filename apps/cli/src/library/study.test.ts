@@ -106,6 +106,33 @@ describe('library study, define-by-run', () => {
     expect(trials.filter((t) => t.state === 'complete').length).toBe(27 - pruned.length);
   });
 
+  it('an objective that returns no number fails its trial, leaves none running, and optimize throws', async () => {
+    const study = await createStudy({ directions: ['minimize', 'maximize'], sampler: 'random', seed: 1 });
+    const bad = [undefined, [1], '0.5'];
+    for (const v of bad) {
+      await expect(study.optimize(() => v as never, { trials: 2, workers: 2 })).rejects.toBeInstanceOf(UsageError);
+    }
+    const trials = await study.trials;
+    expect(trials).toHaveLength(6);
+    expect(trials.map((t) => t.state)).toEqual(Array(6).fill('failed'));
+    expect(trials[0].attrs.error).toMatch(/^trial 0: the objective returned undefined; return a number, one number per objective \(value_0, value_1\), or values by name$/);
+    // tell checks the value before writing: the trial stays open for a correct tell.
+    const t = await study.ask();
+    await expect(study.tell(t, [1] as never)).rejects.toBeInstanceOf(UsageError);
+    expect((await study.tell(t, [1, 2])).state).toBe('complete');
+  });
+
+  it('names follow the one rule of space files and the CLI: study, objectives and params', async () => {
+    await expect(createStudy({ name: '../../x', directions: ['minimize'] })).rejects.toThrow(/^createStudy: name: "..\/..\/x" is not a valid name; allowed: letters/);
+    await expect(createStudy({ objectives: [{ name: 'mi oU', direction: 'maximize' }] })).rejects.toBeInstanceOf(UsageError);
+    await expect(createStudy({ objectives: [{ name: 'a', direction: 'maximize' }, { name: 'a', direction: 'minimize' }] })).rejects.toThrow(/objective "a" is named twice/);
+    const study = await createStudy({ directions: ['minimize'], sampler: 'random', seed: 1 });
+    await expect(study.optimize((t) => t.suggestFloat('learning rate', 0, 1), { trials: 1 })).rejects.toBeInstanceOf(DistributionError);
+    const [t] = await study.trials;
+    expect(t.state).toBe('failed');
+    expect(t.attrs.error).toMatch(/^params\.learning rate: "learning rate" is not a valid name; allowed: /);
+  });
+
   it('ask / tell: values, failed, pruned; telling twice is a UsageError', async () => {
     const study = await createStudy({ directions: ['maximize', 'minimize'], sampler: 'random', seed: 5 });
     const a = await study.ask();

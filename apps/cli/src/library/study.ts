@@ -1,8 +1,8 @@
 // The library's study: Optuna's create_study / load_study / optimize / ask / tell over core's
 // Study, the same storages, samplers and schedulers as the CLI. Objectives run in this process
 // (a closure cannot travel to a worker thread), so `workers` is how many run at once.
-import { Study as CoreStudy, bestTrials, isPruned, isUserError, openSession, type Objective, type Sampler, type Scheduler, type Storage, type StudyRecord, type Trial as CoreTrial, type MetricValues, type TrialAttrs } from '@segtune/core';
-import { loadSpaceFile, parseSpace, type Budget, type ParamDef, type StrategySpec } from '@segtune/space';
+import { Study as CoreStudy, bestTrials, isPruned, isUserError, openSession, type Objective, type Sampler, type Scheduler, type Storage, type StudyRecord, type Trial as CoreTrial, type MetricValues, type TrialAttrs, type TellOutcome } from '@segtune/core';
+import { loadSpaceFile, nameProblem, parseSpace, type Budget, type ParamDef, type StrategySpec } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
 import { createStrategies } from '@segtune/schedulers';
 import { parseDuration } from '../duration';
@@ -160,16 +160,20 @@ export class Study implements TrialHost {
     const t = typeof trial === 'number' ? this.live.get(trial) : trial;
     if (!t) throw new UsageError(`tell: trial ${String(trial)} was not asked by this study object; pass the Trial that ask() returned`);
     if (t.isFinished) throw new UsageError(`tell: trial ${t.number} was already told`);
+    // The outcome is checked before anything is written, so a wrong value leaves the trial
+    // running for a correct tell (optimize then fails it) instead of half-finished.
+    const s = value as { state?: string; error?: string } | null | undefined;
+    const outcome: TellOutcome =
+      s && typeof s === 'object' && !Array.isArray(s) && (s.state === 'failed' || s.state === 'pruned')
+        ? s.state === 'pruned'
+          ? { state: 'pruned' }
+          : { state: 'failed', reason: 'error', error: s.error ?? 'told failed' }
+        : { state: 'complete', metrics: this.toMetrics(value as ObjectiveValue, t.number) };
     await t.flushParams();
     await this.persistParams();
     t.markFinished();
     this.live.delete(t.number);
-    const s = value as { state?: string; error?: string };
-    if (typeof value === 'object' && !Array.isArray(value) && (s.state === 'failed' || s.state === 'pruned')) {
-      if (s.state === 'pruned') return this.core.tell(t.core, { state: 'pruned' });
-      return this.core.tell(t.core, { state: 'failed', reason: 'error', error: s.error ?? 'told failed' });
-    }
-    return this.core.tell(t.core, { state: 'complete', metrics: this.toMetrics(value as ObjectiveValue, t.number) });
+    return this.core.tell(t.core, outcome);
   }
 
   /**
@@ -195,7 +199,10 @@ export class Study implements TrialHost {
           const value = await objective(trial);
           done = await this.tell(trial, value);
         } catch (e) {
-          if (trial.isFinished) throw e;
+          if (trial.isFinished) {
+            fatal ??= e;
+            break;
+          }
           if (isPruned(e)) {
             done = await this.tell(trial, { state: 'pruned' });
           } else {
@@ -224,6 +231,9 @@ export class Study implements TrialHost {
     if (Array.isArray(value)) {
       if (value.length !== names.length) throw new UsageError(`trial ${number}: returned ${value.length} values for ${names.length} objectives (${names.join(', ')})`);
       return Object.fromEntries(names.map((n, i) => [n, value[i] as number]));
+    }
+    if (value === null || typeof value !== 'object') {
+      throw new UsageError(`trial ${number}: the objective returned ${typeof value === 'string' ? JSON.stringify(value) : typeof value === 'function' ? 'a function' : typeof value === 'bigint' ? `${value}n, a bigint` : String(value)}; return a number, one number per objective (${names.join(', ')}), or values by name`);
     }
     return value as MetricValues;
   }
@@ -276,6 +286,11 @@ async function open(url: string | undefined): Promise<Storage> {
 
 /** A new study (Optuna's create_study). */
 export async function createStudy(options: CreateStudyOptions = {}): Promise<Study> {
+  // The name rule of space files and the CLI (study names become paths under results/).
+  if (options.name !== undefined) {
+    const problem = nameProblem(options.name);
+    if (problem) throw new UsageError(`createStudy: name: ${problem}`);
+  }
   const storage = await open(options.storage);
   try {
     if (options.space !== undefined) {
@@ -306,6 +321,12 @@ export async function createStudy(options: CreateStudyOptions = {}): Promise<Stu
       : (options.directions ?? ['minimize']).map((direction, i, all) => ({ name: all.length === 1 ? 'value' : `value_${i}`, direction }));
     if (!objectives.length) throw new UsageError('createStudy: give at least one direction');
     for (const o of objectives) if (o.direction !== 'minimize' && o.direction !== 'maximize') throw new UsageError(`createStudy: direction must be "minimize" or "maximize", got ${JSON.stringify(o.direction)}`);
+    for (const o of objectives) {
+      const problem = nameProblem(o.name);
+      if (problem) throw new UsageError(`createStudy: objective name: ${problem}`);
+    }
+    const twice = objectives.find((o, i) => objectives.findIndex((p) => p.name === o.name) !== i);
+    if (twice) throw new UsageError(`createStudy: objective "${twice.name}" is named twice; each objective needs its own name`);
     const name = options.name ?? `study-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
     const existing = await storage.getStudy(name);
     if (existing) {
