@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -117,5 +117,21 @@ describe('segtune plan', () => {
     const missing = runCli(['plan', '--out', join(root, 'bad.yaml')], { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--data/);
+    // Memory that not even the smallest model fits, a name against the rule, an --out below a
+    // file or where no folder can be made: one line, exit 2, no space written.
+    const refused: [string[], RegExp][] = [
+      [['--memory-mb', '1'], /^segtune: memory: the smallest model the plan would search \(width 4, depth 1, batch 2 at 8px\) needs about [\d.]+ MiB to train, more than the [\d.]+ MiB a trial gets \(--memory-mb 1;.*\); give more memory \(--memory-mb\) or run fewer trials at once \(--workers\)$/],
+      [['--name', '../x'], /^segtune: --name: "..\/x" is not a valid name; allowed: /],
+      [['--out', join(voc, 'images', 'im0.png', 'x.yaml')], /^segtune: --out: cannot write .*x\.yaml: .*im0\.png is not a folder$/],
+      [['--out', '/proc/segtune-no/x.yaml'], /^segtune: --out: cannot write \/proc\/segtune-no\/x\.yaml: cannot make the folder \/proc\/segtune-no: /],
+    ];
+    for (const [args, message] of refused) {
+      const out = join(root, 'refused.yaml');
+      const r = runCli(['plan', '--data', voc, '--out', out, '--ignore-index', '255', '--backend', 'wasm', ...args], { env, timeoutMs: 60_000 });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr.trim(), args.join(' ')).toMatch(message);
+      expect(existsSync(out), args.join(' ')).toBe(false);
+    }
   });
 });

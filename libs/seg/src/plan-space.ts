@@ -1,3 +1,4 @@
+import { UserError } from '@segtune/core';
 import type { DatasetFingerprint } from './fingerprint';
 import { estimateTrainingMemory } from './cost';
 import { unetStats, type UNetConfig } from './unet';
@@ -98,11 +99,18 @@ export function planSearchSpace(input: PlanInput): SearchPlan {
   why('depth', `${dLow}..${dHigh}`, `down-sampling stops when the feature map reaches 4 px (${side}px → ${side / 2 ** dHigh}px at depth ${dHigh}); shallower nets are searched for latency`);
 
   const fits = (width: number, depth: number, batch: number) => estimateTrainingMemory(cfg(side, width, depth), batch) <= input.memoryPerTrialBytes;
+  // Nothing to search when even the smallest model of the space does not fit: say so rather than
+  // write a space whose every trial would run out of memory.
+  if (!fits(WIDTHS[0], dHigh, BATCHES[0])) {
+    throw new UserError(
+      `memory: the smallest model the plan would search (width ${WIDTHS[0]}, depth ${dHigh}, batch ${BATCHES[0]} at ${side}px) needs about ${mib(estimateTrainingMemory(cfg(side, WIDTHS[0], dHigh), BATCHES[0]))} to train, more than the ${mib(input.memoryPerTrialBytes)} a trial gets (${input.memorySource}); give more memory (--memory-mb) or run fewer trials at once (--workers)`,
+    );
+  }
   const quick = (width: number) => 9 * epochSeconds(cfg(side, width, dHigh)) <= FULL_RUN_SHARE * budgetSeconds;
   const fitting = WIDTHS.filter((w) => w === 4 || (fits(w, dHigh, 2) && quick(w)));
   const widths = fitting.slice(-4);
   const wHigh = widths[widths.length - 1];
-  why('width', widths.join(', '), `the widest base widths (up to 4) whose training fits ${mib(input.memoryPerTrialBytes)} per trial at depth ${dHigh}, batch 2 (width ${wHigh}: ${mib(estimateTrainingMemory(cfg(side, wHigh, dHigh), 2))}) and trains 9 epochs within a tenth of the time`);
+  why('width', widths.join(', '), `the widest base widths (at most four) whose training fits ${mib(input.memoryPerTrialBytes)} per trial at depth ${dHigh}, batch 2 (width ${wHigh}: ${mib(estimateTrainingMemory(cfg(side, wHigh, dHigh), 2))}) and trains 9 epochs within a tenth of the time`);
 
   const wMid = widths[Math.floor(widths.length / 2)];
   const batchCap = Math.max(2, Math.floor(trainImages / 4));

@@ -1,7 +1,8 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { UserError } from '@segtune/core';
+import { nameProblem } from '@segtune/space';
+import { makeFolderFor, writeOutput } from '../write-output';
 
 export interface PlanOptions {
   data: string;
@@ -28,6 +29,11 @@ const HOST_SHARE = 0.75;
 export async function runPlan(options: PlanOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const t0 = performance.now();
   const hours = options.hours ?? 1;
+  if (options.name !== undefined) {
+    const problem = nameProblem(options.name);
+    if (problem) throw new UserError(`--name: ${problem}`);
+  }
+  const outFile = resolve(options.out);
   if (!(hours > 0 && hours <= 24 * 30)) throw new UserError(`--hours must be a number of hours in (0, 720], got ${options.hours}`);
   if (options.numClasses !== undefined && options.numClasses < 2) throw new UserError(`--num-classes must be at least 2, got ${options.numClasses}`);
   if (options.ignoreIndex !== undefined && !(options.ignoreIndex >= 0 && options.ignoreIndex <= 255)) throw new UserError(`--ignore-index must be a mask value in 0..255, got ${options.ignoreIndex}`);
@@ -57,7 +63,6 @@ export async function runPlan(options: PlanOptions, out: NodeJS.WritableStream =
   const backend = await seg.initBackend(options.backend);
   const ref = { width: 16, depth: 2, kernelSize: 3, activation: 'relu' as const, batchNorm: true, dropout: 0, separable: false, height: 32, widthPx: 32, channels: 3, numClasses: fingerprint.numClasses };
   const speed = await seg.measureTrainingSpeed(ref, 4);
-  const outFile = resolve(options.out);
   let dataPath = relative(dirname(outFile), data) || '.';
   if (!dataPath.startsWith('.') && !dataPath.startsWith('/')) dataPath = `./${dataPath}`;
   const plan = seg.planSearchSpace({
@@ -71,8 +76,8 @@ export async function runPlan(options: PlanOptions, out: NodeJS.WritableStream =
     speedSource: `${(speed.flopsPerSecond / 1e9).toFixed(2)} GFLOP/s measured on ${backend.name} (width 16, depth 2, 32px, batch 4: ${(1000 * speed.secondsPerImage).toFixed(1)} ms per image)`,
     name: options.name,
   });
-  mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, plan.yaml);
+  makeFolderFor('--out', outFile);
+  writeOutput('--out', outFile, plan.yaml);
   const seconds = (performance.now() - t0) / 1000;
   if (options.json) {
     out.write(`${JSON.stringify({ out: outFile, seconds, fingerprint_seconds: fingerprintSeconds, backend: backend.name, fingerprint, choices: plan.choices, trials: plan.trials, epochs: plan.epochs, image_size: plan.imageSize }, null, 2)}\n`);
