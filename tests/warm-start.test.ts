@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -46,10 +46,39 @@ describe('segtune search --warm-start', () => {
     expect(m, line).not.toBeNull();
     expect(Number(m![1])).toBeGreaterThan(5);
     expect(Number(m![2])).toBeGreaterThan(5);
-    expect(attrsOf('b.db', 'dst').warm_start).toEqual([{ study: 'src', storage: 'a.db' }]);
+    // A file path is stored absolute, so a resume or a worker started elsewhere finds it.
+    expect(attrsOf('b.db', 'dst').warm_start).toEqual([{ study: 'src', storage: join(dir, 'a.db') }]);
     const again = cli(['search', 'dst.yaml', '--trials', '8', '--storage', 'b.db', '--resume', '--no-export', '--workers', '1']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain(line);
+  });
+
+  it('a worker joins a study warm-started from another storage, from another folder, and without it when that file is gone', () => {
+    mkdirSync(join(dir, 'elsewhere'), { recursive: true });
+    const w = (trials: number) => runCli(['worker', '--storage', join(dir, 'b.db'), '--study', 'dst', '--trials', String(trials), '--workers', '1'], { cwd: join(dir, 'elsewhere'), env });
+    const joined = w(10);
+    expect(joined.code, joined.stderr).toBe(0);
+    expect(joined.stdout).toMatch(/ran 2 trials; stopped by trials/);
+    renameSync(join(dir, 'a.db'), join(dir, 'a-moved.db'));
+    try {
+      const alone = w(11);
+      expect(alone.code, alone.stderr).toBe(0);
+      expect(alone.stderr).toContain(`note: warm start: src@${join(dir, 'a.db')}: ${join(dir, 'a.db')} does not exist; this worker goes on without that prior`);
+      expect(alone.stdout).toMatch(/ran 1 trial; stopped by trials/);
+      expect(existsSync(join(dir, 'a.db'))).toBe(false);
+    } finally {
+      renameSync(join(dir, 'a-moved.db'), join(dir, 'a.db'));
+    }
+  });
+
+  it('a source storage that does not exist is one line, exit 2, and is not created; a sampler that ignores the prior is named', () => {
+    const r = cli(['search', 'dst.yaml', '--trials', '2', '--storage', 'c.db', '--study', 'dst2', '--no-export', '--warm-start', 'src@missing.db']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`segtune: --warm-start: src@${join(dir, 'missing.db')}: ${join(dir, 'missing.db')} does not exist`);
+    expect(existsSync(join(dir, 'missing.db'))).toBe(false);
+    const random = cli(['search', 'src.yaml', '--trials', '2', '--storage', 'c.db', '--study', 'src2', '--no-export', '--workers', '1', '--warm-start', 'src@a.db']);
+    expect(random.code, random.stderr).toBe(0);
+    expect(random.stderr).toMatch(/^warning: warm start: the random sampler does not use earlier trials, so the \d+ kept change nothing; tpe, gp and cmaes use them$/m);
   });
 
   it('drops every trial when a new param has no default, and says so', () => {

@@ -37,6 +37,8 @@ export interface Sampler {
   suggest(ctx: SamplerContext): Params | Promise<Params>;
   /** False for samplers that ignore history (random, Sobol), so the study can skip syncing it. */
   readonly needsHistory?: boolean;
+  /** True for samplers that use `SamplerContext.prior` (warm starts: TPE, GP, CMA-ES). */
+  readonly usesPrior?: boolean;
   /** Called once with a warning a user should see (e.g. a GP falling back to random). */
   onWarning?: (message: string) => void;
 }

@@ -13,7 +13,7 @@ import { StudyExistsError, type Storage, type StudyRecord } from './storage';
 import { Study, type StudyOptions } from './study';
 import type { Tracker } from './tracker';
 import type { Trial, TrialAttrs } from './trial';
-import { UserError } from './user-error';
+import { UserError, isUserError } from './user-error';
 import { studyOutputDir } from './output-path';
 import { compareSpaces } from './space-change';
 import type { StopDetail, StopRule } from './stop-rule';
@@ -105,22 +105,44 @@ function mergeSources(a: readonly WarmStartSource[], b: readonly WarmStartSource
 }
 
 /** Reads the warm-start sources' trials and maps them into `loaded`'s space. Writes nothing. */
-async function loadPrior(o: OpenSessionOptions, name: string, loaded: LoadedSpace, objectives: readonly Objective[], sources: readonly WarmStartSource[]): Promise<{ prior: Trial[]; line?: string }> {
+async function loadPrior(
+  o: OpenSessionOptions,
+  name: string,
+  loaded: LoadedSpace,
+  objectives: readonly Objective[],
+  sources: readonly WarmStartSource[],
+  /** Where a source that cannot be read is a warning, not an error (a worker joining a study). */
+  lenient?: string[],
+): Promise<{ prior: Trial[]; line?: string }> {
   if (!sources.length) return { prior: [] };
   const parts: MappedTrials[] = [];
+  const used: string[] = [];
   for (const src of sources) {
     if (src.study === name && !src.storage) throw new UserError(`--warm-start: "${src.study}" is the study itself; name an earlier study`);
-    if (src.storage && !o.openStorage) throw new UserError(`--warm-start: ${src.study}@${src.storage}: this caller cannot open other storages`);
-    const storage = src.storage ? await o.openStorage!(src.storage) : o.storage;
     try {
-      const record = await storage.getStudy(src.study);
-      if (!record) throw noStudy(storage, src.study, (await storage.listStudies()).map((s) => s.name), '--warm-start', '');
-      parts.push(mapTrialsToSpace(loaded.space, objectives, { name: src.study, objectives: record.objectives, trials: await storage.getTrials(record.id) }));
-    } finally {
-      if (storage !== o.storage) await storage.close();
+      if (src.storage && !o.openStorage) throw new UserError(`--warm-start: ${src.study}@${src.storage}: this caller cannot open other storages`);
+      const storage = src.storage
+        ? await o.openStorage!(src.storage).catch((e: unknown) => {
+            if (!isUserError(e)) throw e;
+            throw new UserError(`--warm-start: ${src.study}@${src.storage}: ${(e as Error).message.replace(/^--storage: /, '').replace(/ \(this command only reads a storage; segtune search creates one\)$/, '')}`);
+          })
+        : o.storage;
+      try {
+        const record = await storage.getStudy(src.study);
+        if (!record) throw noStudy(storage, src.study, (await storage.listStudies()).map((s) => s.name), '--warm-start', '');
+        parts.push(mapTrialsToSpace(loaded.space, objectives, { name: src.study, objectives: record.objectives, trials: await storage.getTrials(record.id) }));
+        used.push(src.study);
+      } finally {
+        if (storage !== o.storage) await storage.close();
+      }
+    } catch (e) {
+      // The study's warm start names a storage that this machine may not hold (a file on the
+      // machine that created it): the worker joins without that prior instead of not at all.
+      if (!lenient || !isUserError(e)) throw e;
+      lenient.push(`warm start: ${(e as Error).message.replace(/^--warm-start: /, '')}; this worker goes on without that prior`);
     }
   }
-  return { prior: joinPriors(parts), line: warmStartSummary(sources.map((s) => s.study), parts) };
+  return parts.length ? { prior: joinPriors(parts), line: warmStartSummary(used, parts) } : { prior: [] };
 }
 
 function noStudy(storage: Storage, name: string, known: string[], flag: string, hint: string): UserError {
@@ -158,6 +180,7 @@ export async function openSession(o: OpenSessionOptions): Promise<Session> {
   // incompatible space change leaves the storage as it was.
   const sources = mergeSources(storedSources(existing), o.warmStart ?? []);
   const { prior, line } = await loadPrior(o, name, loaded, existing?.objectives ?? spec.objectives, sources);
+  if (prior.length && !built.sampler.usesPrior) warnings.push(`warm start: the ${built.sampler.name} sampler does not use earlier trials, so the ${prior.length} kept change nothing; tpe, gp and cmaes use them`);
   const spaceChanges = existing && o.mode === 'resume' ? await checkSpaceChange(storage, existing, loaded) : [];
   if (record && (spaceChanges.length || sources.length > storedSources(record).length)) {
     const attrs: Record<string, unknown> = {};
@@ -228,7 +251,7 @@ async function joined(storage: Storage, record: StudyRecord, o: OpenSessionOptio
   const built = o.strategies({ sampler: record.sampler, scheduler: record.scheduler, objectives: record.objectives, budget: record.budget });
   warnings.push(...built.warnings);
   const spaceDir = dirname(resolve(o.space?.file ?? spaceFile ?? '.'));
-  const { prior, line } = await loadPrior(o, record.name, loaded, record.objectives, storedSources(record));
+  const { prior, line } = await loadPrior(o, record.name, loaded, record.objectives, storedSources(record), warnings);
   return { storage, record, created: false, mode: 'join', loaded, sampler: built.sampler, scheduler: built.scheduler, workload: loaded.spec.workload, spaceDir, warnings, recovered: [], prior, warmStart: line, spaceChanges: [] };
 }
 

@@ -118,6 +118,7 @@ function newState(d: number, lambda: number, mean: Float64Array, sigma: number, 
 export class CmaEsSampler implements Sampler {
   readonly name = 'cmaes';
   readonly needsHistory = true;
+  readonly usesPrior = true;
   readonly options: CmaEsOptions;
   onWarning?: (message: string) => void;
   private warned = false;

@@ -69,6 +69,7 @@ export class Features {
 export class GpSampler implements Sampler {
   readonly name = 'gp';
   readonly needsHistory = true;
+  readonly usesPrior = true;
   readonly options: GpOptions;
   onWarning?: (message: string) => void;
   private warned = false;

@@ -75,6 +75,7 @@ const EPS = 1e-12;
 export class TpeSampler implements Sampler {
   readonly name = 'tpe';
   readonly needsHistory = true;
+  readonly usesPrior = true;
   readonly options: TpeOptions;
 
   /** The options in force for several objectives: MO_TPE_DEFAULTS where the caller set nothing. */
