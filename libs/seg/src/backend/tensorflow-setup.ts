@@ -81,7 +81,17 @@ export async function setupTensorflow(options: SetupOptions = {}): Promise<Setup
     const wheels = join(stage, 'wheels');
     const tfPackage = variant === 'gpu' ? 'tensorflow' : 'tensorflow-cpu';
     log(`downloading ${tfPackage}==${tfVersion} from PyPI`);
-    run('pip', tools.python, ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '-d', wheels, `${tfPackage}==${tfVersion}`]);
+    try {
+      run('pip', tools.python, ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '-d', wheels, `${tfPackage}==${tfVersion}`]);
+    } catch (e) {
+      // A version PyPI does not have for this Python and platform: the user's input, one line.
+      const versions = /\(from versions: ([^)]*)\)/.exec((e as Error).message)?.[1];
+      if (/No matching distribution found/.test((e as Error).message)) {
+        const known = versions ? versions.split(', ').filter((v) => /^\d+\.\d+\.\d+$/.test(v)) : [];
+        throw new UserError(`--tf-version: PyPI has no ${tfPackage}==${tfVersion} wheel for this Python and platform${known.length ? `; recent: ${known.slice(-5).join(', ')}` : ''}`);
+      }
+      throw e;
+    }
     const tfWheel = findWheel(wheels, tfPackage);
     const site = join(stage, 'site');
     const seeds = bindingHeaders(stage, variant, tfjsVersion, run, log);
@@ -146,7 +156,8 @@ function runner(verbose: boolean): Run {
     const r = spawnSync(file, args, { encoding: 'utf8', maxBuffer: 64 << 20, env: childEnv(), ...extra, stdio: ['ignore', 'pipe', verbose ? 'inherit' : 'pipe'] });
     if (r.error) throw new Error(`${what} could not start: ${r.error.message}`);
     if (r.status !== 0) {
-      const tail = String(r.stderr ?? '').trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+      // pip's warnings about ignored index locations say nothing about the failure.
+      const tail = String(r.stderr ?? '').trim().split('\n').filter((l) => l && !/^WARNING: Location .* is ignored/.test(l)).slice(-3).join(' | ');
       throw new Error(`${what} failed (exit ${r.status ?? r.signal})${tail ? `: ${tail}` : ''}`);
     }
     return String(r.stdout ?? '');
