@@ -78,6 +78,15 @@ describe('segtune export', () => {
     expect(doc.objectives.f1).toBe(Math.min(...feasible.map((t: { values: { f1: number } }) => t.values.f1)));
   });
 
+  it('--trial N exports that complete trial (one picked from the front by hand)', () => {
+    const all = JSON.parse(runCli(['status', '--study', 'zdt1', '--storage', db, '--json'], { cwd: dir }).stdout).trials as { number: number; params: unknown; values: unknown }[];
+    const chosen = all[all.length - 3];
+    const r = runCli(['export', '--study', 'zdt1', '--trial', String(chosen.number), '--format', 'json', '--out', join(dir, 't.json'), '--storage', db], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(join(dir, 't.json'), 'utf8'));
+    expect(doc).toMatchObject({ trial: chosen.number, pick: `trial:${chosen.number}`, params: chosen.params, objectives: chosen.values });
+  });
+
   const bad = (args: string[], pattern: RegExp) => {
     const r = runCli(args, { cwd: dir });
     expect(r.code).toBe(2);
@@ -92,5 +101,7 @@ describe('segtune export', () => {
     bad(['export', '--study', 'zdt1', '--pick', 'f1<=-1', '--storage', db], /no trial satisfies "f1<=-1".*lowest f1 seen is/);
     bad(['export', '--study', 'zdt1', '--out', '/no/such/folder/x.yaml', '--storage', db], /--out: folder \/no\/such\/folder does not exist/);
     bad(['pareto', '--study', 'zdt1', '--out', '/no/such/folder/p.svg', '--storage', db], /--out: folder \/no\/such\/folder does not exist/);
+    bad(['export', '--study', 'zdt1', '--trial', '999', '--storage', db], /^segtune: --trial: study "zdt1" has no trial 999 \(trials 0 to 29\)$/m);
+    bad(['export', '--study', 'zdt1', '--trial', '1', '--pick', 'knee', '--storage', db], /^segtune: export: give --trial N or --pick RULE, not both$/m);
   });
 });

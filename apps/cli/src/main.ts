@@ -142,6 +142,7 @@ export function buildProgram(): Command {
     .description('write the chosen configuration of a study, ready to train again')
     .requiredOption('--study <name>', 'the study')
     .option('--pick <rule>', "best | best:OBJECTIVE | knee | constraints like 'latency_ms<=5' (default: best, or knee for several objectives)")
+    .option('--trial <n>', 'this complete trial instead of a pick rule (e.g. one from segtune pareto)', nonNegativeInt('--trial'))
     .addOption(new Option('--format <format>', 'file format').choices(['yaml', 'json']))
     .option('--out <file>', 'default results/<study>/export-trial-N.yaml')
     .option('--with-model', "write the tfjs model the chosen trial trained (its last checkpoint) beside the export")

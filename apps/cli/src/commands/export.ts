@@ -14,6 +14,8 @@ export interface ExportOptions {
   study: string;
   storage?: string;
   pick?: string;
+  /** `--trial N`: this complete trial instead of a pick rule (e.g. one chosen from `pareto`). */
+  trial?: number;
   format?: 'yaml' | 'json';
   out?: string;
   withModel?: boolean;
@@ -42,6 +44,14 @@ export function chooseTrial(record: StudyRecord, trials: Trial[], rule?: string)
   if (points.length === 0) throw new UserError(`study "${record.name}" has no complete trial to export`);
   const r = pick(points, record.objectives, text);
   return { trial: r.point.trial, rule: text, reason: r.reason };
+}
+
+/** The trial `--trial N` names; it must be complete, with every objective's value. */
+function namedTrial(record: StudyRecord, trials: Trial[], n: number): { trial: Trial; rule: string; reason: string } {
+  const trial = trials.find((t) => t.number === n);
+  if (!trial) throw new UserError(`--trial: study "${record.name}" has no trial ${n}${trials.length ? ` (trials 0 to ${Math.max(...trials.map((t) => t.number))})` : ''}`);
+  if (trial.state !== 'complete' || !trial.values || trial.values.length !== record.objectives.length) throw new UserError(`--trial: trial ${n} of study "${record.name}" is ${trial.state}, not complete; only complete trials are exported`);
+  return { trial, rule: `trial:${n}`, reason: `trial ${n}, chosen with --trial` };
 }
 
 export function exportDocument(record: StudyRecord, trial: Trial, rule: string, reason: string): ExportDocument {
@@ -82,7 +92,8 @@ export async function runExport(options: ExportOptions, stdout: NodeJS.WritableS
   try {
     const record = await loadStudy(storage, options.study);
     const trials = await storage.getTrials(record.id);
-    const { trial, rule, reason } = chooseTrial(record, trials, options.pick);
+    if (options.trial !== undefined && options.pick !== undefined) throw new UserError('export: give --trial N or --pick RULE, not both');
+    const { trial, rule, reason } = options.trial !== undefined ? namedTrial(record, trials, options.trial) : chooseTrial(record, trials, options.pick);
     const doc = exportDocument(record, trial, rule, reason);
     const out = outputPath(options.out, pathInside('results', record.name, `export-trial-${trial.number}.${format}`));
     if (options.withModel) {
