@@ -38,6 +38,7 @@ describe('segtune setup tensorflow', () => {
     // A version PyPI does not have (asks PyPI's index, as the set-up itself does).
     const missing = runCli(['setup', 'tensorflow', '--tf-version', '9.9.9'], { env: { SEGTUNE_HOME: home } });
     expect(missing.code, missing.stderr).toBe(2);
+    expect(readdirSync(join(home, 'tensorflow')).filter((f) => f.startsWith('9.9.9'))).toEqual([]);
     expect(missing.stderr.trim().split('\n').at(-1)).toMatch(/^segtune: --tf-version: PyPI has no tensorflow-cpu==9\.9\.9 wheel for this Python and platform; recent: (2\.\d+\.\d+, ){4}2\.\d+\.\d+$/);
     if (!existsSync('/proc/driver/nvidia/version')) {
       const gpu = runCli(['setup', 'tensorflow', '--gpu'], { env: { SEGTUNE_HOME: home, PATH: `/nonexistent-bin:${process.env.PATH}` } });

@@ -71,8 +71,8 @@ export async function setupTensorflow(options: SetupOptions = {}): Promise<Setup
   const tools = checkPrerequisites(variant, home);
   mkdirSync(dirname(dir), { recursive: true });
   const release = takeLock(dir);
+  const stage = `${dir}.partial`;
   try {
-    const stage = `${dir}.partial`;
     rmSync(stage, { recursive: true, force: true }); // an interrupted setup's leftovers
     mkdirSync(stage, { recursive: true });
     const run = runner(options.verbose ?? false);
@@ -138,6 +138,11 @@ export async function setupTensorflow(options: SetupOptions = {}): Promise<Setup
     const install = readInstall(dir);
     if (!install) throw new Error(`${dir} is not a ready install after its rename`);
     return { install, probe: await probeInstall(install), built: true, seconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    // A failed build (a version PyPI lacks, a compiler error) leaves nothing behind; only an
+    // interrupted one leaves its stage, which the next run clears.
+    rmSync(stage, { recursive: true, force: true });
+    throw e;
   } finally {
     release();
   }
