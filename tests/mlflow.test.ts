@@ -10,6 +10,7 @@ import { createMlflowTracker, isMlflowError, mapKey, MlflowClient, MlflowError, 
 import { freePort, provideMlflowServer, type MlflowServer, type ReadBack } from './support/mlflow-server';
 import { runDemoStudy } from './support/mlflow-study';
 import { runCli } from './support/cli';
+import { createStudy } from '../apps/cli/src/library/study';
 
 const provided = await provideMlflowServer();
 const server = provided.server as MlflowServer;
@@ -303,6 +304,28 @@ describe.skipIf(!server)(`MLflow tracking against a real server${provided.skip ?
     expect(warnings.filter((w) => w.startsWith('MLflow is reachable again'))).toHaveLength(1);
     expect(warnings).toHaveLength(2);
     expectComplete(await server.readBack('outage'), 'outage', 20, 5);
+  });
+
+  it('the library logs a define-by-run study the same way: one parent run, a nested run per trial, finished at close', async () => {
+    const study = await createStudy({ name: 'lib-mlflow', storage: join(dir, 'lib.db'), directions: ['minimize'], sampler: 'tpe', seed: 4, mlflow: server.uri });
+    await study.optimize(async (t) => {
+      const x = t.suggestFloat('x', -2, 2);
+      await t.report(0, (x - 1) ** 2 + 1);
+      return (x - 1) ** 2;
+    }, { trials: 6 });
+    await study.close();
+    const back = await server.readBack('lib-mlflow');
+    const parents = back.runs.filter((x) => x.tags['segtune.kind'] === 'study');
+    expect(parents).toHaveLength(1);
+    expect(parents[0].run_name).toBe('lib-mlflow');
+    expect(parents[0].tags['segtune.state']).toBe('finished');
+    const children = back.runs.filter((x) => x.parent === parents[0].run_id);
+    expect(children).toHaveLength(6);
+    for (const c of children) {
+      expect(Object.keys(c.params)).toEqual(['x']);
+      expect(c.status).toBe('FINISHED');
+      expect(Object.keys(c.metrics).sort()).toEqual(['final/value', 'value']);
+    }
   });
 
   describe('segtune search --mlflow', () => {

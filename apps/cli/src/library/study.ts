@@ -1,7 +1,7 @@
 // The library's study: Optuna's create_study / load_study / optimize / ask / tell over core's
 // Study, the same storages, samplers and schedulers as the CLI. Objectives run in this process
 // (a closure cannot travel to a worker thread), so `workers` is how many run at once.
-import { Study as CoreStudy, bestTrials, isPruned, isUserError, openSession, type Objective, type Sampler, type Scheduler, type Storage, type StudyRecord, type Trial as CoreTrial, type MetricValues, type TrialAttrs, type TellOutcome } from '@segtune/core';
+import { Study as CoreStudy, bestTrials, isPruned, isUserError, openSession, type Objective, type Sampler, type Scheduler, type Storage, type StudyRecord, type Trial as CoreTrial, type MetricValues, type TrialAttrs, type TellOutcome, type Tracker } from '@segtune/core';
 import { loadSpaceFile, nameProblem, parseSpace, type Budget, type ParamDef, type StrategySpec } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
 import { createStrategies } from '@segtune/schedulers';
@@ -36,6 +36,8 @@ export interface CreateStudyOptions {
   space?: string;
   /** Open the study when one with this name exists instead of failing. */
   loadIfExists?: boolean;
+  /** MLflow tracking URI (default: $MLFLOW_TRACKING_URI; none: no tracking), as `segtune search --mlflow`. */
+  mlflow?: string;
 }
 
 export interface LoadStudyOptions {
@@ -44,6 +46,8 @@ export interface LoadStudyOptions {
   /** Override the stored sampler / scheduler. */
   sampler?: Strategy;
   scheduler?: Strategy;
+  /** MLflow tracking URI (default: $MLFLOW_TRACKING_URI), as for createStudy. */
+  mlflow?: string;
 }
 
 export interface OptimizeOptions {
@@ -70,6 +74,7 @@ export class Study implements TrialHost {
   /** @internal */ readonly registry: DistributionRegistry;
   /** @internal */ readonly fixedSpace: boolean;
   private readonly live = new Map<number, Trial>();
+  private trackers: Tracker[] = [];
   private snapshot: readonly CoreTrial[] = [];
   private pendingDefs: ParamDef[] = [];
 
@@ -217,9 +222,27 @@ export class Study implements TrialHost {
     if (fatal !== undefined) throw fatal;
   }
 
-  /** Closes the storage (a database connection). */
+  /**
+   * Ends the study's tracking (MLflow's study run is marked finished with the best trials, and
+   * queued events get up to 10 s to go out; the rest waits in the storage's outbox for a later
+   * run) and closes the storage.
+   */
   async close(): Promise<void> {
+    if (this.trackers.length) {
+      const all = await this.core.trials();
+      this.core.emit({ kind: 'study-finished', study: this.core.record, best: bestTrials(this.core.objectives, all, this.core.constraints) });
+      for (const t of this.trackers) await t.flush?.(10_000).catch(() => undefined);
+      for (const t of this.trackers) await t.close?.().catch(() => undefined);
+      this.trackers = [];
+    }
     await this.storage.close?.();
+  }
+
+  /** @internal Sends the study's events to `trackers` from now on (a new study's start included). */
+  useTrackers(trackers: Tracker[], started: boolean): void {
+    this.trackers = trackers;
+    this.core = this.makeCore(this.core.record);
+    if (started) this.core.emit({ kind: 'study-started', study: this.core.record });
   }
 
   private toMetrics(value: ObjectiveValue, number: number): MetricValues {
@@ -258,7 +281,7 @@ export class Study implements TrialHost {
     const space = this.registry.space();
     // Nothing to sample before the first trial asks for a param.
     const sampler: Sampler = space.dimension === 0 ? { name: 'empty', needsHistory: false, suggest: () => ({}) } : this.sampler;
-    return new CoreStudy({ storage: this.storage, record, space, sampler, scheduler: this.scheduler });
+    return new CoreStudy({ storage: this.storage, record, space, sampler, scheduler: this.scheduler, trackers: this.trackers });
   }
 }
 
@@ -286,6 +309,11 @@ async function open(url: string | undefined): Promise<Storage> {
 
 /** A new study (Optuna's create_study). */
 export async function createStudy(options: CreateStudyOptions = {}): Promise<Study> {
+  const { study, created } = await createUntracked(options);
+  return withTracking(study, options.mlflow, created);
+}
+
+async function createUntracked(options: CreateStudyOptions): Promise<{ study: Study; created: boolean }> {
   // The name rule of space files and the CLI (study names become paths under results/).
   if (options.name !== undefined) {
     const problem = nameProblem(options.name);
@@ -299,7 +327,7 @@ export async function createStudy(options: CreateStudyOptions = {}): Promise<Stu
       const existing = await storage.getStudy(name);
       if (existing && options.loadIfExists) {
         const { sampler, scheduler } = strategies(existing);
-        return new Study(storage, existing, sampler, scheduler, loaded.space.params, true);
+        return { study: new Study(storage, existing, sampler, scheduler, loaded.space.params, true), created: false };
       }
       // The one way a study is made from a space file (core's session), as `segtune search` does.
       const { record, sampler, scheduler } = await openSession({
@@ -314,7 +342,7 @@ export async function createStudy(options: CreateStudyOptions = {}): Promise<Stu
       }).catch((e: unknown) => {
         throw isUserError(e) ? new StorageError((e as Error).message) : e;
       });
-      return new Study(storage, record, sampler, scheduler, loaded.space.params, true);
+      return { study: new Study(storage, record, sampler, scheduler, loaded.space.params, true), created: true };
     }
     const objectives: Objective[] = options.objectives
       ? [...options.objectives]
@@ -331,12 +359,12 @@ export async function createStudy(options: CreateStudyOptions = {}): Promise<Stu
     const existing = await storage.getStudy(name);
     if (existing) {
       if (!options.loadIfExists) throw new StorageError(`createStudy: a study named "${name}" already exists in ${storage.description}; use loadStudy, or pass loadIfExists: true`);
-      return studyFor(storage, existing, {});
+      return { study: await studyFor(storage, existing, {}), created: false };
     }
     const spec = { name, objectives, budget: options.budget, sampler: strategySpec(options.sampler), scheduler: strategySpec(options.scheduler) };
     const { sampler, scheduler } = strategies(spec);
     const record = await storage.createStudy({ ...spec, seed: options.seed ?? Math.floor(Math.random() * 2 ** 31), attrs: { define_by_run: true } });
-    return new Study(storage, record, sampler, scheduler, [], false);
+    return { study: new Study(storage, record, sampler, scheduler, [], false), created: true };
   } catch (e) {
     await storage.close?.().catch(() => undefined);
     throw e;
@@ -352,7 +380,7 @@ export async function loadStudy(options: LoadStudyOptions): Promise<Study> {
       const known = (await storage.listStudies()).map((s) => s.name);
       throw new StorageError(`loadStudy: no study named "${options.name}" in ${storage.description}${known.length ? `; known: ${known.slice(0, 10).join(', ')}` : '; the storage holds no study'}`);
     }
-    return studyFor(storage, record, options);
+    return withTracking(await studyFor(storage, record, options), options.mlflow, false);
   } catch (e) {
     await storage.close?.().catch(() => undefined);
     throw e;
@@ -366,4 +394,22 @@ async function studyFor(storage: Storage, record: StudyRecord, overrides: Pick<L
     return new Study(storage, record, sampler, scheduler, loaded.space.params, true);
   }
   return new Study(storage, record, sampler, scheduler, DistributionRegistry.fromAttrs(record.attrs), false);
+}
+
+/**
+ * MLflow tracking as `segtune search` does it: one parent run per study with a nested run per
+ * trial, through the storage's durable outbox (an MLflow outage loses nothing). On when `mlflow`
+ * or $MLFLOW_TRACKING_URI names a server.
+ */
+async function withTracking(study: Study, mlflow: string | undefined, created: boolean): Promise<Study> {
+  if (!mlflow && !process.env.MLFLOW_TRACKING_URI) return study;
+  try {
+    const tracking = await import('@segtune/tracking');
+    const uri = tracking.resolveTrackingUri(mlflow);
+    if (uri) study.useTrackers([tracking.createMlflowTracker({ uri, storage: study.storage, onWarning: (m) => process.stderr.write(`segtune: warning: ${m}\n`) })], created);
+    return study;
+  } catch (e) {
+    await study.close().catch(() => undefined);
+    throw isUserError(e) ? new UsageError(`mlflow: ${(e as Error).message}`) : e;
+  }
 }
