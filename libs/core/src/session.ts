@@ -53,7 +53,7 @@ export interface OpenSessionOptions {
    * again; given on a resume, they are added to the stored ones.
    */
   warmStart?: readonly WarmStartSource[];
-  /** Opens a warm-start source's own storage (core knows no storage adapter). */
+  /** Opens a warm-start source's own storage (core knows no storage adapter), read-only; its errors name --warm-start. */
   openStorage?(url: string): Promise<Storage>;
 }
 
@@ -121,12 +121,7 @@ async function loadPrior(
     if (src.study === name && !src.storage) throw new UserError(`--warm-start: "${src.study}" is the study itself; name an earlier study`);
     try {
       if (src.storage && !o.openStorage) throw new UserError(`--warm-start: ${src.study}@${src.storage}: this caller cannot open other storages`);
-      const storage = src.storage
-        ? await o.openStorage!(src.storage).catch((e: unknown) => {
-            if (!isUserError(e)) throw e;
-            throw new UserError(`--warm-start: ${src.study}@${src.storage}: ${(e as Error).message.replace(/^--storage: /, '').replace(/ \(this command only reads a storage; segtune search creates one\)$/, '')}`);
-          })
-        : o.storage;
+      const storage = src.storage ? await o.openStorage!(src.storage) : o.storage;
       try {
         const record = await storage.getStudy(src.study);
         if (!record) throw noStudy(storage, src.study, (await storage.listStudies()).map((s) => s.name), '--warm-start', '');
@@ -139,7 +134,7 @@ async function loadPrior(
       // The study's warm start names a storage that this machine may not hold (a file on the
       // machine that created it): the worker joins without that prior instead of not at all.
       if (!lenient || !isUserError(e)) throw e;
-      lenient.push(`warm start: ${(e as Error).message.replace(/^--warm-start: /, '')}; this worker goes on without that prior`);
+      lenient.push(`warm start: ${src.study}${src.storage ? `@${src.storage}` : ''}: ${(e as Error).message.replace(/^--warm-start: /, '')}; this worker goes on without that prior`);
     }
   }
   return parts.length ? { prior: joinPriors(parts), line: warmStartSummary(used, parts) } : { prior: [] };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, it, expect } from 'vitest';
 import { SqliteStorage, SQLITE_SCHEMA_VERSION } from './sqlite-storage';
-import { openStorage, maskUrl } from './open-storage';
+import { openStorage, maskUrl, absoluteStorageUrl } from './open-storage';
 import { storageConformance } from './conformance';
 
 const dirs: string[] = [];
@@ -64,6 +64,18 @@ describe('sqlite specifics', () => {
     writeFileSync(join(dir, 'junk.db'), 'this is not a database at all, just text'.repeat(100));
     await expect(openStorage(join(dir, 'junk.db'))).rejects.toThrow(/cannot use storage .*junk.db: file is not a database/);
     expect(maskUrl('postgresql://bob:secret@db.example/x')).toBe('postgresql://bob:***@db.example/x');
+    // A read-only open names the flag that gave the storage.
+    await expect(openStorage(join(dir, 'none.db'), { readonly: true, flag: '--warm-start' })).rejects.toThrow(new RegExp(`^--warm-start: ${join(dir, 'none.db')} does not exist$`));
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('absoluteStorageUrl: SQLite files absolute against the folder given, other URLs as they are', () => {
+    expect(absoluteStorageUrl('a.db', '/w')).toBe('/w/a.db');
+    expect(absoluteStorageUrl('sqlite:///sub/a.db', '/w')).toBe('/w/sub/a.db');
+    expect(absoluteStorageUrl('sqlite:////abs/a.db', '/w')).toBe('/abs/a.db');
+    expect(absoluteStorageUrl('file:///abs/a.db', '/w')).toBe('/abs/a.db');
+    expect(absoluteStorageUrl('postgresql://u@h/db', '/w')).toBe('postgresql://u@h/db');
+    expect(absoluteStorageUrl('memory:', '/w')).toBe('memory:');
+    expect(() => absoluteStorageUrl('sqlite://x.db', '/w', '--warm-start')).toThrow(/^--warm-start: sqlite:\/\/x\.db has two slashes/);
   });
 });

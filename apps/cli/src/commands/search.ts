@@ -84,7 +84,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   try {
     // Resuming, only the flags given set new limits (a timeout alone lifts the trial limit).
     const limits = options.resume ? { trials: options.trials, timeoutMs: options.timeout ? timeoutMs : undefined } : { trials, timeoutMs };
-    const session = await openSession({ storage: res.storage, strategies: () => strategies, mode: options.resume ? 'resume' : 'create', name: options.study, space: loaded, overrides: options, seed: options.seed, limits, warmStart, openStorage: (url) => openStorage(url, { readonly: true }) });
+    const session = await openSession({ storage: res.storage, strategies: () => strategies, mode: options.resume ? 'resume' : 'create', name: options.study, space: loaded, overrides: options, seed: options.seed, limits, warmStart, openStorage: (url) => openStorage(url, { readonly: true, flag: '--warm-start' }) });
     const { record } = session;
     for (const w of session.warnings) say(`warning: ${w}`);
     for (const c of session.spaceChanges) say(`space change: ${c}`);

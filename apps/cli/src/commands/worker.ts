@@ -126,7 +126,7 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   });
   try {
     const timeoutFromSpace = space?.spec.timeout ? parseDuration(space.spec.timeout, 'timeout') : undefined;
-    const session = await openSession({ storage: res.storage, strategies: createStrategies, mode: 'join', name: options.study, space, seed: options.seed, limits: { trials: options.trials ?? space?.spec.trials, timeoutMs: timeoutFromSpace }, openStorage: (url) => openStorage(url, { readonly: true }) });
+    const session = await openSession({ storage: res.storage, strategies: createStrategies, mode: 'join', name: options.study, space, seed: options.seed, limits: { trials: options.trials ?? space?.spec.trials, timeoutMs: timeoutFromSpace }, openStorage: (url) => openStorage(url, { readonly: true, flag: '--warm-start' }) });
     const { record } = session;
     if (!options.quiet) for (const w of session.warnings) stderr.write(`note: ${w}\n`);
     await validateCliWorkload(session.workload, session.spaceDir, session.loaded.space.names, record.objectives.map((o) => o.name));
