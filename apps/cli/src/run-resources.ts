@@ -1,10 +1,10 @@
 // What `search` and `worker` open before a session and close after it, in the order that keeps
 // bad input from leaving anything behind: the executor (bad GPU flags fail first), then the
 // storage, then the trackers.
-import { hostname } from 'node:os';
 import type { Executor, Storage, Tracker } from '@segtune/core';
 import { openStorage } from '@segtune/storage';
 import { createCliExecutor, type CliExecutorOptions } from './executor';
+import { openTrackers } from './trackers';
 
 export interface RunResources {
   executor: Executor;
@@ -28,13 +28,7 @@ export async function openRunResources(o: {
     await executor.close().catch(() => undefined);
     throw e;
   });
-  const trackers: Tracker[] = [];
-  let mlflowUri: string | undefined;
-  if (o.mlflow || process.env.MLFLOW_TRACKING_URI) {
-    const tracking = await import('@segtune/tracking');
-    mlflowUri = tracking.resolveTrackingUri(o.mlflow);
-    if (mlflowUri) trackers.push(tracking.createMlflowTracker({ uri: mlflowUri, storage, onWarning: o.onWarning, ...(o.perMachineSink ? { sink: `mlflow:${hostname()}` } : {}) }));
-  }
+  const { trackers, mlflowUri } = await openTrackers({ mlflow: o.mlflow, storage, onWarning: o.onWarning, perMachineSink: o.perMachineSink });
   return {
     executor,
     storage,

@@ -6,6 +6,7 @@ import { loadSpaceFile, nameProblem, parseSpace, type Budget, type ParamDef, typ
 import { openStorage } from '@segtune/storage';
 import { createStrategies } from '@segtune/schedulers';
 import { parseDuration } from '../duration';
+import { openTrackers } from '../trackers';
 import { DistributionRegistry } from './distributions';
 import { StorageError, UsageError } from './errors';
 import { Trial, type TrialHost } from './trial';
@@ -402,11 +403,9 @@ async function studyFor(storage: Storage, record: StudyRecord, overrides: Pick<L
  * or $MLFLOW_TRACKING_URI names a server.
  */
 async function withTracking(study: Study, mlflow: string | undefined, created: boolean): Promise<Study> {
-  if (!mlflow && !process.env.MLFLOW_TRACKING_URI) return study;
   try {
-    const tracking = await import('@segtune/tracking');
-    const uri = tracking.resolveTrackingUri(mlflow);
-    if (uri) study.useTrackers([tracking.createMlflowTracker({ uri, storage: study.storage, onWarning: (m) => process.stderr.write(`segtune: warning: ${m}\n`) })], created);
+    const { trackers } = await openTrackers({ mlflow, storage: study.storage, onWarning: (m) => process.stderr.write(`segtune: warning: ${m}\n`) });
+    if (trackers.length) study.useTrackers(trackers, created);
     return study;
   } catch (e) {
     await study.close().catch(() => undefined);
