@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { median } from 'simple-statistics';
 import { hypervolume } from '@segtune/pareto';
 import { nativeAvailable } from '@segtune/seg';
 import { writeReport, type Table } from './lib/report';
@@ -62,14 +63,10 @@ function search(file: string, storage: string, seed: number, extra: string[] = [
 
 const completed = (ts: TrialOut[]) => ts.filter((t) => t.state === 'complete' && t.values).sort((a, b) => a.number - b.number);
 const bestMiou = (ts: TrialOut[]) => Math.max(0, ...completed(ts).map((t) => t.values!.miou));
-/** 1-based position (in trial order) of the first completed trial reaching `target`; Infinity if none. */
+/** Trials started up to the first completed one reaching `target` (its number + 1, pruned ones counted); Infinity if none. */
 const trialsTo = (ts: TrialOut[], target: number) => {
   const hit = completed(ts).find((t) => t.values!.miou >= target);
   return hit ? hit.number + 1 : Infinity;
-};
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 async function main() {
