@@ -7,7 +7,7 @@ Each job is one of
   {"id": ..., "mode": "optimize", "function": "branin", "sampler": "tpe", "trials": 100, "seed": 3}
       -> {"id": ..., "values": [[...objective values...] per trial], "seconds": wall time}
   {"id": ..., "mode": "overhead", "function": "hartmann6", "sampler": "tpe", "completed": 1000,
-   "repeats": 5, "seed": 0, "history": "random" | "grow" | "self"}
+   "repeats": 5, "seed": 0, "history": "random" | "grow" | "self", "warmup": 2}
       -> {"id": ..., "ms": [milliseconds per suggestion, one per repeat]}
      history "random" (default): `completed` random trials, each timed suggestion told as failed
      so the history keeps its size; "grow": the same, but each timed suggestion is told complete
@@ -94,11 +94,11 @@ def overhead(job: dict) -> dict:
             trials.append(optuna.trial.create_trial(params=params, distributions=dists, value=fn.evaluate(params)[0]))
         study.add_trials(trials)
     ms = []
-    for r in range(-2, job["repeats"]):
+    for r in range(-job.get("warmup", 2), job["repeats"]):
         t0 = time.perf_counter()
         trial = study.ask()
         params = fn.suggest(trial)
-        if r >= 0:  # two untimed warm-up calls, as on our side
+        if r >= 0:  # untimed warm-up calls ("warmup", 2 unless given), as on our side
             ms.append((time.perf_counter() - t0) * 1000)
         if mode == "random":
             # Told as failed so the history keeps its size (failed trials are not evidence to Optuna).

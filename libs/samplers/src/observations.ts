@@ -16,6 +16,32 @@ export interface Observation {
   /** For pruned trials: the last reported step and the first objective's loss there. */
   prunedStep?: number;
   prunedLoss?: number;
+  /**
+   * Scratch for TPE's sorted columns (sorted-columns.ts): a pass stamp and a position, written
+   * and read within one synchronous pass, so sharing an observation between samplers is safe.
+   */
+  stamp?: number;
+  slot?: number;
+  /** Set where observations are made: the trial's number, and whether every param is active. */
+  number?: number;
+  full?: boolean;
+}
+
+/** An observation with its scratch fields in place, so every observation has one shape. */
+function observation(x: Omit<Observation, 'stamp' | 'slot' | 'number' | 'full'>): Observation {
+  return {
+    trial: x.trial,
+    point: x.point,
+    kind: x.kind,
+    losses: x.losses,
+    violation: x.violation,
+    prunedStep: x.prunedStep,
+    prunedLoss: x.prunedLoss,
+    stamp: 0,
+    slot: -1,
+    number: x.trial.number,
+    full: !x.point.some(Number.isNaN),
+  };
 }
 
 // Encoding is pure, so memoising it per (space, trial object) changes no result; it only spares
@@ -50,8 +76,8 @@ export function observe(ctx: SamplerContext, running: boolean): Observation[] {
   }
   if (running) {
     for (const trial of ctx.running) {
-      const point = encodeTrial(ctx.space, trial);
-      if (point) out.push({ trial, point, kind: 'running', violation: 0 });
+      const x = observeRunning(ctx.space, trial);
+      if (x) out.push(x);
     }
   }
   return out;
@@ -68,6 +94,23 @@ export function observePrior(ctx: SamplerContext): Observation[] {
     if (x) out.push(x);
   }
   return out;
+}
+
+// A running trial's observation is kept per trial object too (its params are fixed once it
+// runs), so consecutive suggestions see the same object and TPE's sorted columns need not
+// re-insert it.
+const runningObserved = new WeakMap<Space, WeakMap<Trial, Observation | null>>();
+
+function observeRunning(space: Space, trial: Trial): Observation | undefined {
+  let bySpace = runningObserved.get(space);
+  if (!bySpace) runningObserved.set(space, (bySpace = new WeakMap()));
+  let x = bySpace.get(trial);
+  if (x === undefined) {
+    const point = encodeTrial(space, trial);
+    x = point ? observation({ trial, point, kind: 'running', violation: 0 }) : null;
+    bySpace.set(trial, x);
+  }
+  return x ?? undefined;
 }
 
 interface CachedObservation {
@@ -87,10 +130,15 @@ const observed = new WeakMap<Trial, CachedObservation>();
 
 function observeFinished(ctx: SamplerContext, trial: Trial): Observation | undefined {
   const c = observed.get(trial);
-  if (c && c.ctx.space === ctx.space && c.ctx.objectives === ctx.objectives && c.ctx.constraints === ctx.constraints && c.state === trial.state && c.values === trial.values && c.metrics === trial.metrics && c.intermediate === trial.intermediate) return c.obs;
+  if (c && c.ctx.space === ctx.space && c.ctx.objectives === ctx.objectives && sameConstraints(c.ctx.constraints, ctx.constraints) && c.state === trial.state && c.values === trial.values && c.metrics === trial.metrics && c.intermediate === trial.intermediate) return c.obs;
   const obs = observeUncached(ctx, trial);
   observed.set(trial, { ctx: { space: ctx.space, objectives: ctx.objectives, constraints: ctx.constraints }, state: trial.state, values: trial.values, metrics: trial.metrics, intermediate: trial.intermediate, obs });
   return obs;
+}
+
+/** The same constraints object, or both none (a caller may pass a fresh `[]` on every call). */
+function sameConstraints(a: SamplerContext['constraints'], b: SamplerContext['constraints']): boolean {
+  return a === b || (a.length === 0 && b.length === 0);
 }
 
 function observeUncached(ctx: SamplerContext, trial: Trial): Observation | undefined {
@@ -99,16 +147,16 @@ function observeUncached(ctx: SamplerContext, trial: Trial): Observation | undef
     const point = encodeTrial(ctx.space, trial);
     if (!point) return undefined;
     if (trial.state === 'failed') {
-      if (trial.attrs?.reason === 'oom') return { trial, point, kind: 'infeasible', violation: Infinity };
+      if (trial.attrs?.reason === 'oom') return observation({ trial, point, kind: 'infeasible', violation: Infinity });
       return undefined;
     }
     if (trial.state === 'complete') {
       if (!trial.values || trial.values.length !== ctx.objectives.length || !trial.values.every(Number.isFinite)) return undefined;
       const losses = toLosses(ctx.objectives, trial.values);
       if (ctx.constraints.length && !isFeasible(ctx.constraints, trial)) {
-        return { trial, point, kind: 'infeasible', losses, violation: Math.max(totalViolation(ctx.constraints, trial.metrics), Number.MIN_VALUE) };
+        return observation({ trial, point, kind: 'infeasible', losses, violation: Math.max(totalViolation(ctx.constraints, trial.metrics), Number.MIN_VALUE) });
       }
-      return { trial, point, kind: 'complete', losses, violation: 0 };
+      return observation({ trial, point, kind: 'complete', losses, violation: 0 });
     }
     if (trial.state === 'pruned') {
       let step: number | undefined;
@@ -122,7 +170,7 @@ function observeUncached(ctx: SamplerContext, trial: Trial): Observation | undef
           loss = first.direction === 'maximize' ? -v : v;
         }
       }
-      return { trial, point, kind: 'pruned', violation: 0, prunedStep: step, prunedLoss: loss };
+      return observation({ trial, point, kind: 'pruned', violation: 0, prunedStep: step, prunedLoss: loss });
     }
     return undefined;
   }

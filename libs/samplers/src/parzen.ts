@@ -89,6 +89,22 @@ export interface ParzenOptions {
  * thousands of observations, where this sort was the estimator's main cost.
  */
 export function stableOrder(values: Float64Array, n: number): Int32Array {
+  // A few dozen values (the good group, a young study): insertion sort, which is stable too;
+  // the radix sort's fixed cost (six passes over 2,048 counters) dominated there.
+  if (n <= SMALL_SORT) {
+    const order = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      const j = r;
+      const v = values[j];
+      let k = r - 1;
+      while (k >= 0 && values[order[k]] > v) {
+        order[k + 1] = order[k];
+        k--;
+      }
+      order[k + 1] = j;
+    }
+    return order;
+  }
   const f = new Float64Array(n);
   for (let j = 0; j < n; j++) f[j] = values[j] + 0; // -0 → +0, as the comparator sort ties them
   const words = new Uint32Array(f.buffer); // little-endian: [lo, hi] per value
@@ -116,6 +132,16 @@ export function stableOrder(values: Float64Array, n: number): Int32Array {
   return order;
 }
 
+const SMALL_SORT = 48;
+
+const EMPTY = new Float64Array(0);
+let scratchBuffer = new Float64Array(1024);
+/** A reused buffer of at least `n` doubles, for values needed only inside one call. */
+function scratch(n: number): Float64Array {
+  if (scratchBuffer.length < n) scratchBuffer = new Float64Array(2 * n);
+  return scratchBuffer;
+}
+
 /** (word, shift, bits) of the six radix digits, least significant first. */
 const RADIX_PASSES: readonly [number, number, number][] = [
   [0, 0, 11],
@@ -132,7 +158,6 @@ export class ParzenEstimator {
   private readonly cumW: Float64Array;
   private readonly mu: Float64Array[] = [];
   private readonly sigma: Float64Array[] = [];
-  private readonly constTerm: Float64Array[] = [];
   private readonly logZ: Float64Array[] = [];
   private readonly catLogP: Float64Array[] = [];
   private readonly catP: Float64Array[] = [];
@@ -147,12 +172,15 @@ export class ParzenEstimator {
    * @param infos the group's dimensions
    * @param columns observations restricted to the group, one column of coordinates per dimension
    * @param weights one per observation (the prior kernel gets `priorWeight` on top)
+   * @param orders per dimension, `stableOrder` of its column when the caller already has it
+   *   (TPE keeps the observations sorted between suggestions); computed here where absent
    */
   constructor(
     readonly infos: readonly DimInfo[],
     columns: readonly Float64Array[],
     weights: ArrayLike<number>,
     o: ParzenOptions,
+    orders?: readonly (Int32Array | undefined)[],
   ) {
     const n = weights.length;
     const m = n + 1;
@@ -169,6 +197,14 @@ export class ParzenEstimator {
       this.cumW[j] = acc;
     }
     const dims = infos.length;
+    this.contDims = infos.map((info, d) => (info.kind === 'cont' ? d : -1)).filter((d) => d >= 0);
+    const nc = this.contDims.length;
+    // Continuous dimensions go straight into the flat arrays logPdf reads, and their constants
+    // into each kernel's base (added in dimension order, as a sum over them would be).
+    const invS = (this.contInvSigma = new Float64Array(m * nc));
+    const muS = (this.contMuScaled = new Float64Array(m * nc));
+    const base = (this.baseLog = Float64Array.from(this.logW));
+    let c = 0;
     for (let d = 0; d < dims; d++) {
       const info = infos[d];
       if (info.kind === 'cat') {
@@ -185,14 +221,13 @@ export class ParzenEstimator {
         for (let c2 = 0; c2 < k; c2++) p[n * k + c2] = 1 / k;
         this.catP.push(p);
         this.catLogP.push(p.map(Math.log));
-        this.mu.push(new Float64Array(0));
-        this.sigma.push(new Float64Array(0));
-        this.constTerm.push(new Float64Array(0));
-        this.logZ.push(new Float64Array(0));
+        this.mu.push(EMPTY);
+        this.sigma.push(EMPTY);
+        this.logZ.push(EMPTY);
         continue;
       }
-      this.catP.push(new Float64Array(0));
-      this.catLogP.push(new Float64Array(0));
+      this.catP.push(EMPTY);
+      this.catLogP.push(EMPTY);
       const mu = new Float64Array(m);
       mu.set(columns[d].subarray(0, n));
       mu[n] = 0.5;
@@ -202,50 +237,50 @@ export class ParzenEstimator {
       } else {
         // Distance to the farther of the two neighbours (the cube's ends count as neighbours);
         // the outermost kernels use their inner neighbour only (Optuna's consider_endpoints=False).
-        const order = stableOrder(mu, n);
+        const order = orders?.[d] ?? stableOrder(mu, n);
+        const sorted = scratch(n); // the means in order: one gather, then sequential reads
+        for (let r = 0; r < n; r++) sorted[r] = mu[order[r]];
         for (let r = 0; r < n; r++) {
-          const left = r === 0 ? 0 : mu[order[r - 1]];
-          const right = r === n - 1 ? 1 : mu[order[r + 1]];
-          sigma[order[r]] = Math.max(mu[order[r]] - left, right - mu[order[r]]);
+          const left = r === 0 ? 0 : sorted[r - 1];
+          const right = r === n - 1 ? 1 : sorted[r + 1];
+          sigma[order[r]] = Math.max(sorted[r] - left, right - sorted[r]);
         }
         if (n >= 2) {
-          sigma[order[0]] = mu[order[1]] - mu[order[0]];
-          sigma[order[n - 1]] = mu[order[n - 1]] - mu[order[n - 2]];
+          sigma[order[0]] = sorted[1] - sorted[0];
+          sigma[order[n - 1]] = sorted[n - 1] - sorted[n - 2];
         }
       }
       const maxSigma = 1;
       const minSigma = o.magicClip ? 1 / Math.min(100, 1 + m) : 1e-12;
       for (let j = 0; j < n; j++) sigma[j] = Math.min(maxSigma, Math.max(minSigma, sigma[j] * o.bandwidthFactor));
       sigma[n] = 1;
-      const logZ = new Float64Array(m);
-      const constTerm = new Float64Array(m);
+      const cont = info.kind === 'cont';
+      const logZ = cont ? EMPTY : new Float64Array(m); // logPdf needs it for discrete cells only
+      // Most kernels at thousands of trials sit at the clip: their log σ is one number.
+      const logMin = Math.log(minSigma);
       for (let j = 0; j < m; j++) {
+        const s = sigma[j];
+        const mj = mu[j];
         // Kernel means lie in [0, 1], so the interval straddles the mean: the mass is never tiny
         // and the direct difference is accurate (and much cheaper than the tail-safe form).
-        const a = -mu[j] / sigma[j];
-        const b = (1 - mu[j]) / sigma[j];
+        const a = -mj / s;
+        const b = (1 - mj) / s;
         // Both tails below 1e-17 (beyond 8.3σ): the mass is 1 to double precision, no erfc needed.
-        logZ[j] = a < -8.3 && b > 8.3 ? 0 : a <= 0 && b >= 0 ? Math.log(normCdf(b) - normCdf(a)) : logNormMass(a, b);
-        constTerm[j] = -Math.log(sigma[j]) - LOG_SQRT_2PI - logZ[j];
+        const lz = a < -8.3 && b > 8.3 ? 0 : a <= 0 && b >= 0 ? Math.log(normCdf(b) - normCdf(a)) : logNormMass(a, b);
+        if (!cont) {
+          logZ[j] = lz;
+          continue;
+        }
+        base[j] += -(s === minSigma ? logMin : Math.log(s)) - LOG_SQRT_2PI - lz;
+        const inv = 1 / s;
+        invS[j * nc + c] = inv;
+        muS[j * nc + c] = mj * inv;
       }
+      if (cont) c++;
       this.mu.push(mu);
       this.sigma.push(sigma);
       this.logZ.push(logZ);
-      this.constTerm.push(constTerm);
     }
-    this.contDims = infos.map((info, d) => (info.kind === 'cont' ? d : -1)).filter((d) => d >= 0);
-    const nc = this.contDims.length;
-    this.contMuScaled = new Float64Array(m * nc);
-    this.contInvSigma = new Float64Array(m * nc);
-    this.baseLog = Float64Array.from(this.logW);
-    this.contDims.forEach((d, c) => {
-      for (let j = 0; j < m; j++) {
-        const inv = 1 / this.sigma[d][j];
-        this.contInvSigma[j * nc + c] = inv;
-        this.contMuScaled[j * nc + c] = this.mu[d][j] * inv;
-        this.baseLog[j] += this.constTerm[d][j];
-      }
-    });
   }
 
   /** Draws `count` points (each a row of group coordinates, snapped to cells). */
@@ -300,6 +335,7 @@ export class ParzenEstimator {
     const xc = new Float64Array(nc);
     const muS = this.contMuScaled;
     const invS = this.contInvSigma;
+    const baseLog = this.baseLog;
     for (let i = 0; i < rows.length; i++) {
       const x = rows[i];
       for (let c = 0; c < nc; c++) xc[c] = x[this.contDims[c]];
@@ -309,10 +345,14 @@ export class ParzenEstimator {
         // it: stop at that dimension. Narrow kernels at thousands of trials are mostly far away,
         // so most stop after one or two dimensions; the result is the same to the bit. From the
         // last kernel (the broad prior) down, so the best so far is finite from the start.
+        // The kernels that survive are kept in `acc` with their indices, and summed as
+        // logSumExp sums the full array (in ascending index, from the same maximum), so the
+        // result is the same to the bit without passing over the pruned ones again.
         let best = -Infinity;
+        let kept = 0;
         for (let j = this.m - 1; j >= 0; j--) {
           const o = j * nc;
-          const base = this.baseLog[j];
+          const base = baseLog[j];
           const cutoff = best - PRUNE;
           let q = 0;
           let c = 0;
@@ -321,15 +361,17 @@ export class ParzenEstimator {
             q += z * z;
             if (base - 0.5 * q < cutoff) break;
           }
-          if (c < nc) {
-            acc[j] = -Infinity;
-            continue;
-          }
+          if (c < nc) continue;
           const v = base - 0.5 * q;
-          acc[j] = v;
+          acc[kept++] = v;
           if (v > best) best = v;
         }
-        out[i] = logSumExp(acc);
+        let sum = 0;
+        for (let r = kept - 1; r >= 0; r--) {
+          const e = acc[r] - best;
+          if (e > -40) sum += Math.exp(e);
+        }
+        out[i] = best === -Infinity ? -Infinity : best + Math.log(sum);
         continue;
       }
       // Continuous dimensions in one pass over flat arrays (the hot loop at thousands of trials).

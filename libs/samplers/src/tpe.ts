@@ -6,6 +6,7 @@ import { ParzenEstimator, dimInfo, snap, type DimInfo } from './parzen';
 import { frontRanks, hypervolumeContributions } from '@segtune/pareto';
 import { greedyHypervolumeSubset, referencePointFor } from './nondominated';
 import { sobolSequence } from './sobol';
+import { SortedColumns } from './sorted-columns';
 import { sampleRankCorrelation } from 'simple-statistics';
 
 export interface TpeOptions {
@@ -80,6 +81,8 @@ export class TpeSampler implements Sampler {
 
   /** The options in force for several objectives: MO_TPE_DEFAULTS where the caller set nothing. */
   private readonly moOptions: TpeOptions;
+  /** Observations kept sorted per dimension between suggestions, for the space they were made in. */
+  private sorted?: { space: SamplerContext['space']; columns: SortedColumns };
 
   constructor(options: Partial<TpeOptions> = {}) {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<TpeOptions>;
@@ -118,7 +121,17 @@ export class TpeSampler implements Sampler {
       above = [...p.above, ...own.above];
     }
     const infos = space.params.map((p) => dimInfo(space, p));
-    const groups = o.multivariate ? decomposeGroups(prior.length ? [...prior, ...obs] : obs, d) : Array.from({ length: d }, (_, i) => [i]);
+    const all = prior.length ? [...prior, ...obs] : obs;
+    let columns: SortedColumns | undefined;
+    if (o.bandwidth === 'neighbor') {
+      if (this.sorted?.space !== space) {
+        const dims = new Set(infos.map((info, i) => (info.kind === 'cat' ? -1 : i)).filter((i) => i >= 0));
+        this.sorted = { space, columns: new SortedColumns(d, dims) };
+      }
+      columns = this.sorted.columns;
+      columns.update(all);
+    }
+    const groups = o.multivariate ? decomposeGroups(all, d) : Array.from({ length: d }, (_, i) => [i]);
     const orderIndex = new Map(space.evaluationOrder.map((p, i) => [p.name, i]));
     groups.sort((a, b) => Math.min(...a.map((i) => orderIndex.get(space.params[i].name)!)) - Math.min(...b.map((i) => orderIndex.get(space.params[i].name)!)));
 
@@ -135,7 +148,7 @@ export class TpeSampler implements Sampler {
       for (const i of group) covered.add(i);
       const active = group.filter((i) => space.isActive(space.params[i], partial));
       if (active.length === 0) continue;
-      const row = this.sampleGroup(ctx, active, infos, below, above, belowWeights, runningKeys, active.length === d, aboveWeights);
+      const row = this.sampleGroup(ctx, active, infos, below, above, belowWeights, runningKeys, active.length === d, aboveWeights, columns);
       active.forEach((i, k) => {
         point[i] = row[k];
         partial[space.params[i].name] = decodeValue(space.params[i], row[k]);
@@ -168,15 +181,25 @@ export class TpeSampler implements Sampler {
     wholeSpace: boolean,
     /** Kernel weights of `above` (warm start); Optuna's recency weights when absent. */
     aboveWeights?: number[],
+    /** The observations sorted per dimension, when kept (the 'neighbor' bandwidth). */
+    sorted?: SortedColumns,
   ): number[] {
     const o = ctx.objectives.length > 1 ? this.moOptions : this.options;
-    const has = (x: Observation) => dims.every((i) => !Number.isNaN(x.point[i]));
-    const columns = (xs: Observation[]) =>
-      dims.map((i) => {
-        const c = new Float64Array(xs.length);
-        for (let j = 0; j < xs.length; j++) c[j] = xs[j].point[i];
-        return c;
-      });
+    const has = (x: Observation) => {
+      if (x.full) return true;
+      const p = x.point;
+      for (const i of dims) if (Number.isNaN(p[i])) return false;
+      return true;
+    };
+    // Row by row, so each observation's point is fetched once for all the group's dimensions.
+    const columns = (xs: Observation[]) => {
+      const cols = dims.map(() => new Float64Array(xs.length));
+      for (let j = 0; j < xs.length; j++) {
+        const p = xs[j].point;
+        for (let c = 0; c < dims.length; c++) cols[c][j] = p[dims[c]];
+      }
+      return cols;
+    };
     const bIdx = below.map((x, i) => i).filter((i) => has(below[i]));
     const aIdx = above.map((_, i) => i).filter((i) => has(above[i]));
     const aObs = aIdx.map((i) => above[i]);
@@ -188,7 +211,13 @@ export class TpeSampler implements Sampler {
       bIdx.map((i) => belowWeights[i]),
       popt,
     );
-    const g = new ParzenEstimator(infos, columns(aObs), aboveWeights ? aIdx.map((i) => aboveWeights[i]) : recencyWeights(aObs.length), popt);
+    const g = new ParzenEstimator(
+      infos,
+      sorted?.columns(dims, aObs) ?? columns(aObs),
+      aboveWeights ? aIdx.map((i) => aboveWeights[i]) : recencyWeights(aObs.length),
+      popt,
+      sorted?.orders(dims, aObs),
+    );
     const checkRepeats = wholeSpace && runningKeys.size > 0;
     let first: number[] | undefined;
     for (let round = 0; round < (checkRepeats ? 4 : 1); round++) {
@@ -266,10 +295,16 @@ export function splitObservations(
   nObjectives: number,
   o: Pick<TpeOptions, 'gamma' | 'maxBelow'>,
 ): { below: Observation[]; above: Observation[]; belowWeights: number[] } {
-  const complete = obs.filter((x) => x.kind === 'complete');
-  const pruned = obs.filter((x) => x.kind === 'pruned');
-  const infeasible = obs.filter((x) => x.kind === 'infeasible');
-  const running = obs.filter((x) => x.kind === 'running');
+  const complete: Observation[] = [];
+  const pruned: Observation[] = [];
+  const infeasible: Observation[] = [];
+  const running: Observation[] = [];
+  for (const x of obs) {
+    if (x.kind === 'complete') complete.push(x);
+    else if (x.kind === 'pruned') pruned.push(x);
+    else if (x.kind === 'infeasible') infeasible.push(x);
+    else running.push(x);
+  }
   let nBelow = Math.min(Math.ceil(o.gamma * obs.length), o.maxBelow);
   const below: Observation[] = [];
   const above: Observation[] = [...running];
@@ -277,9 +312,9 @@ export function splitObservations(
   const nc = Math.min(nBelow, complete.length);
   let completeBelow: Observation[];
   if (nObjectives === 1) {
-    // The nc smallest losses (earliest trial first among ties), found by a typed-array sort of
-    // the values alone; both groups keep history order, so no object sort is needed.
-    const losses = Float64Array.from(complete, (x) => x.losses![0]).sort();
+    // The nc smallest losses (earliest trial first among ties), found from the values alone;
+    // both groups keep history order, so no object sort is needed.
+    const losses = smallestLosses(complete, nc);
     const threshold = nc > 0 ? losses[nc - 1] : -Infinity;
     let atThreshold = 0;
     for (let i = 0; i < nc; i++) if (losses[i] === threshold) atThreshold++;
@@ -331,10 +366,35 @@ export function splitObservations(
   return { below, above, belowWeights };
 }
 
+/**
+ * The `k` smallest first losses of `xs`, ascending (with repeats): for a small k, one pass that
+ * keeps them sorted (a new value rarely enters once the pass is under way); else a full sort.
+ */
+function smallestLosses(xs: readonly Observation[], k: number): Float64Array {
+  if (k > 64 || k >= xs.length) return Float64Array.from(xs, (x) => x.losses![0]).sort();
+  const top = new Float64Array(k);
+  let size = 0;
+  for (const x of xs) {
+    const v = x.losses![0];
+    if (size === k) {
+      if (!(v < top[k - 1])) continue;
+      size--;
+    }
+    let i = size - 1;
+    while (i >= 0 && top[i] > v) {
+      top[i + 1] = top[i];
+      i--;
+    }
+    top[i + 1] = v;
+    size++;
+  }
+  return top;
+}
+
 /** Sorts observations by trial number in place, skipping the sort when they already are (the common case). */
 function sortByNumber(xs: Observation[]): void {
   for (let i = 1; i < xs.length; i++) {
-    if (xs[i - 1].trial.number > xs[i].trial.number) {
+    if ((xs[i - 1].number ?? xs[i - 1].trial.number) > (xs[i].number ?? xs[i].trial.number)) {
       xs.sort((a, b) => a.trial.number - b.trial.number);
       return;
     }
@@ -368,7 +428,18 @@ export function selectMultiObjective(losses: readonly (readonly number[])[], k: 
 export function decomposeGroups(obs: readonly Observation[], d: number): number[][] {
   let groups: number[][] = [];
   const seen = new Set<string>();
+  let sawFull = false;
   for (const x of obs) {
+    // Every param present (the common case): one check, no key.
+    let full = x.full;
+    if (full === undefined) {
+      full = true;
+      for (let i = 0; i < d && full; i++) full = !Number.isNaN(x.point[i]);
+    }
+    if (full) {
+      if (sawFull) continue;
+      sawFull = true;
+    }
     // The set of present params as a compact key, so repeated patterns are skipped cheaply.
     let key = '';
     for (let i = 0; i < d; i += 30) {
