@@ -279,7 +279,9 @@ async function classic(python: string): Promise<Omit<Part, 'command' | 'date' | 
 async function overhead(python: string): Promise<Omit<Part, 'command' | 'date' | 'peers'>> {
   const h6 = fnOf('hartmann6');
   const jobs: PeerJob[] = [];
-  const tpeReps = (n: number) => (n >= 5000 ? 5 : 10);
+  // Enough timed suggestions that the mean carries the occasional collection and recompilation
+  // a study pays too, rather than hitting or missing one.
+  const tpeReps = (n: number) => (n >= 5000 ? 20 : 40);
   // TPE: the history grows by each suggestion, as in a running study, after 50 untimed ones on
   // both sides: a study's sampler at trial 1,000 has made 1,000 suggestions, and V8 compiles the
   // estimator's loops only after the first few dozen (with 2, ours measured 7.3 ms at 1,000

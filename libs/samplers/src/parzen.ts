@@ -353,13 +353,15 @@ export class ParzenEstimator {
         for (let j = this.m - 1; j >= 0; j--) {
           const o = j * nc;
           const base = baseLog[j];
-          const cutoff = best - PRUNE;
+          // base - q/2 < best - PRUNE, as a bound on q (rounding may move a kernel right at the
+          // bound to the other side; either way it lies ~PRUNE below the maximum, skipped below).
+          const limit = 2 * (base - best + PRUNE);
           let q = 0;
           let c = 0;
           for (; c < nc; c++) {
             const z = xc[c] * invS[o + c] - muS[o + c];
             q += z * z;
-            if (base - 0.5 * q < cutoff) break;
+            if (q > limit) break;
           }
           if (c < nc) continue;
           const v = base - 0.5 * q;

@@ -200,9 +200,14 @@ export class TpeSampler implements Sampler {
       }
       return cols;
     };
-    const bIdx = below.map((x, i) => i).filter((i) => has(below[i]));
-    const aIdx = above.map((_, i) => i).filter((i) => has(above[i]));
-    const aObs = aIdx.map((i) => above[i]);
+    const present = (xs: Observation[]) => {
+      const idx: number[] = [];
+      for (let i = 0; i < xs.length; i++) if (has(xs[i])) idx.push(i);
+      return idx;
+    };
+    const bIdx = present(below);
+    const aIdx = present(above);
+    const aObs = aIdx.length === above.length ? above : aIdx.map((i) => above[i]);
     const infos = dims.map((i) => allInfos[i]);
     const popt = { priorWeight: o.priorWeight, bandwidth: o.bandwidth, magicClip: o.magicClip, bandwidthFactor: o.bandwidthFactor };
     const l = new ParzenEstimator(
