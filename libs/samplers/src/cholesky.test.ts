@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@segtune/core';
-import { cholesky, choleskyInverse, solveLower, solveUpper } from './cholesky';
+import { cholesky, choleskyInverse, solveLower, solveUpper, solveUpperTransposed, transposeLower } from './cholesky';
 
 function spd(n: number, seed: number): Float64Array {
   const rng = new Rng(seed);
@@ -28,6 +28,8 @@ describe('typed-array Cholesky', () => {
     }
     const b = Array.from({ length: n }, (_, i) => Math.sin(i));
     const x = solveUpper(L, n, solveLower(L, n, b));
+    // From the transposed factor: the same operations in the same order, so the same bits.
+    expect(Array.from(solveUpperTransposed(transposeLower(L, n), n, solveLower(L, n, b)))).toEqual(Array.from(x));
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let k = 0; k < n; k++) s += A[i * n + k] * x[k];

@@ -47,6 +47,37 @@ export function solveUpper(L: Float64Array, n: number, z: ArrayLike<number>, out
   return out;
 }
 
+/** Lᵀ of a lower-triangular L, row-major (blocked, so neither side is read with a long stride). */
+export function transposeLower(L: Float64Array, n: number): Float64Array {
+  const T = new Float64Array(n * n);
+  const B = 32;
+  for (let i0 = 0; i0 < n; i0 += B) {
+    for (let k0 = 0; k0 <= i0; k0 += B) {
+      const iEnd = Math.min(n, i0 + B);
+      const kEnd = Math.min(n, k0 + B);
+      for (let i = i0; i < iEnd; i++) {
+        const ri = i * n;
+        for (let k = k0; k < kEnd && k <= i; k++) T[k * n + i] = L[ri + k];
+      }
+    }
+  }
+  return T;
+}
+
+/**
+ * solveUpper from Lᵀ (transposeLower's): the same operations in the same order, so the same
+ * result to the bit, but as dot products along rows of Lᵀ instead of updates down columns.
+ */
+export function solveUpperTransposed(Lt: Float64Array, n: number, z: ArrayLike<number>, out: Float64Array = new Float64Array(n)): Float64Array {
+  for (let i = n - 1; i >= 0; i--) {
+    const row = i * n;
+    let s = z[i];
+    for (let k = n - 1; k > i; k--) s -= Lt[row + k] * out[k];
+    out[i] = s / Lt[row + i];
+  }
+  return out;
+}
+
 /**
  * (LLᵀ)⁻¹ from the factor L, full symmetric n × n into `out`. The columns of L⁻¹ come from
  * forward substitutions stored as rows of U = L⁻ᵀ, so that both steps are contiguous dot

@@ -1,6 +1,6 @@
 import type { Rng } from '@segtune/core';
 import { minimizeBox } from './lbfgs';
-import { cholesky, choleskyInverse, solveLower, solveUpper } from './cholesky';
+import { cholesky, choleskyInverse, solveLower, solveUpper, solveUpperTransposed, transposeLower } from './cholesky';
 
 // Gaussian-process regression with a Matérn-5/2 ARD kernel, hyperparameters by maximising the
 // log marginal likelihood plus weak priors (the ones Optuna's GPSampler uses), by L-BFGS on the
@@ -202,6 +202,8 @@ export interface PredictionWithGradient {
 export class GaussianProcess {
   readonly n: number;
   private readonly L: Float64Array;
+  /** Lᵀ row-major (made on first use), so back substitutions are contiguous dot products. */
+  private Lt?: Float64Array;
   private readonly alpha: Float64Array;
   readonly mean: number;
   readonly std: number;
@@ -426,7 +428,8 @@ export class GaussianProcess {
     for (let i = 0; i < n; i++) vv += v[i] * v[i];
     const variance = Math.max(s - vv, 1e-12);
     const sigma = Math.sqrt(variance);
-    const w = solveUpper(this.L, n, v); // K⁻¹k
+    this.Lt ??= transposeLower(this.L, n);
+    const w = solveUpperTransposed(this.Lt, n, v); // K⁻¹k
     const dmu = new Float64Array(F);
     const dvar = new Float64Array(F);
     for (let i = 0, o = 0; i < n; i++, o += F) {

@@ -135,11 +135,11 @@ export function stableOrder(values: Float64Array, n: number): Int32Array {
 const SMALL_SORT = 48;
 
 const EMPTY = new Float64Array(0);
-let scratchBuffer = new Float64Array(1024);
-/** A reused buffer of at least `n` doubles, for values needed only inside one call. */
-function scratch(n: number): Float64Array {
-  if (scratchBuffer.length < n) scratchBuffer = new Float64Array(2 * n);
-  return scratchBuffer;
+const scratchBuffers = [new Float64Array(1024), new Float64Array(1024), new Float64Array(1024)];
+/** Reused buffer `i` (of three), of at least `n` doubles, for values needed only inside one call. */
+function scratch(i: number, n: number): Float64Array {
+  if (scratchBuffers[i].length < n) scratchBuffers[i] = new Float64Array(2 * n);
+  return scratchBuffers[i];
 }
 
 /** (word, shift, bits) of the six radix digits, least significant first. */
@@ -174,6 +174,8 @@ export class ParzenEstimator {
    * @param weights one per observation (the prior kernel gets `priorWeight` on top)
    * @param orders per dimension, `stableOrder` of its column when the caller already has it
    *   (TPE keeps the observations sorted between suggestions); computed here where absent
+   * @param sampled false for an estimator only evaluated (TPE's g), which then keeps no
+   *   per-kernel means and widths for its continuous dimensions: `sample` needs them, `logPdf` not
    */
   constructor(
     readonly infos: readonly DimInfo[],
@@ -181,6 +183,7 @@ export class ParzenEstimator {
     weights: ArrayLike<number>,
     o: ParzenOptions,
     orders?: readonly (Int32Array | undefined)[],
+    private readonly sampled = true,
   ) {
     const n = weights.length;
     const m = n + 1;
@@ -228,17 +231,18 @@ export class ParzenEstimator {
       }
       this.catP.push(EMPTY);
       this.catLogP.push(EMPTY);
-      const mu = new Float64Array(m);
+      const keep = sampled || info.kind !== 'cont';
+      const mu = keep ? new Float64Array(m) : scratch(1, m);
       mu.set(columns[d].subarray(0, n));
       mu[n] = 0.5;
-      const sigma = new Float64Array(m);
+      const sigma = keep ? new Float64Array(m) : scratch(2, m);
       if (o.bandwidth === 'scott') {
         sigma.fill(0.2 * Math.max(n, 1) ** (-1 / (dims + 4)));
       } else {
         // Distance to the farther of the two neighbours (the cube's ends count as neighbours);
         // the outermost kernels use their inner neighbour only (Optuna's consider_endpoints=False).
         const order = orders?.[d] ?? stableOrder(mu, n);
-        const sorted = scratch(n); // the means in order: one gather, then sequential reads
+        const sorted = scratch(0, n); // the means in order: one gather, then sequential reads
         for (let r = 0; r < n; r++) sorted[r] = mu[order[r]];
         for (let r = 0; r < n; r++) {
           const left = r === 0 ? 0 : sorted[r - 1];
@@ -277,14 +281,15 @@ export class ParzenEstimator {
         muS[j * nc + c] = mj * inv;
       }
       if (cont) c++;
-      this.mu.push(mu);
-      this.sigma.push(sigma);
+      this.mu.push(keep ? mu : EMPTY);
+      this.sigma.push(keep ? sigma : EMPTY);
       this.logZ.push(logZ);
     }
   }
 
   /** Draws `count` points (each a row of group coordinates, snapped to cells). */
   sample(rng: Rng, count: number): number[][] {
+    if (!this.sampled) throw new Error('internal: this Parzen estimator was built for evaluation only');
     const out: number[][] = [];
     for (let c = 0; c < count; c++) {
       const r = rng.random();

@@ -40,14 +40,17 @@ describe('SortedColumns', () => {
     const cols = new SortedColumns(3, new Set([0, 1, 2]));
     let all = makeObs(rng, 200);
     let next = 200;
-    for (let round = 0; round < 40; round++) {
+    for (let round = 0; round < 60; round++) {
       // Change the set as a study does, and then some: new trials at the end and in the middle,
       // some gone, the order shuffled now and then, one object listed twice.
       const added = makeObs(rng, Math.floor(rng.random() * 5), next);
       next += added.length;
-      all = all.filter(() => rng.random() > 0.02);
-      all.splice(Math.floor(rng.random() * all.length), 0, ...added);
-      if (round % 7 === 3) all.reverse();
+      if (round % 3 === 0) all = [...all, ...added]; // a study's usual step: new ones at the end
+      else {
+        all = all.filter(() => rng.random() > 0.02);
+        all.splice(Math.floor(rng.random() * all.length), 0, ...added);
+        if (round % 7 === 3) all.reverse();
+      }
       const given = round % 5 === 2 ? [...all, all[0]] : all;
       cols.update(given);
       const subset = all.filter((x) => rng.random() < 0.6 && !Number.isNaN(x.point[2]));

@@ -20,9 +20,13 @@ function nextStamp(): number {
 export class SortedColumns {
   /** Dense id → observation, as of the last update. */
   private held: Observation[] = [];
-  /** Per kept dimension: dense ids by ascending coordinate, and those coordinates. */
+  /**
+   * Per kept dimension: dense ids by ascending coordinate and those coordinates, in buffers with
+   * room to grow (the first `sizes[dim]` entries count).
+   */
   private readonly ids: Int32Array[];
   private readonly values: Float64Array[];
+  private readonly sizes: number[];
   /**
    * The stamp of the last update: an observation whose stamp is this one carries its dense id in
    * `slot`. Valid until the suggestion that made the update returns (nothing else runs between).
@@ -39,6 +43,7 @@ export class SortedColumns {
   ) {
     this.ids = Array.from({ length: d }, () => new Int32Array(0));
     this.values = Array.from({ length: d }, () => new Float64Array(0));
+    this.sizes = new Array<number>(d).fill(0);
   }
 
   /** Brings the lists up to date with `observations`, every one the coming suggestion can use. */
@@ -53,7 +58,7 @@ export class SortedColumns {
     const next: Observation[] = [];
     const remap = new Int32Array(held.length).fill(-1); // old id → new id
     const fresh: number[] = [];
-    let same = true;
+    let same = true; // every held observation kept its id
     for (const x of observations) {
       if (x.stamp === now) continue; // listed twice: held once
       const id = next.length;
@@ -66,12 +71,67 @@ export class SortedColumns {
       next.push(x);
     }
     this.owner = now;
-    if (same && fresh.length === 0 && next.length === held.length) return;
-    for (const dim of this.dims) this.merge(dim, next, remap, fresh);
+    const kept = next.length - fresh.length;
+    if (same && kept === held.length) {
+      // Nothing gone and nothing moved, so the new ones come last (a study's usual step: the
+      // trial that just finished): insert them in place.
+      if (fresh.length) this.append(next, fresh);
+    } else this.rebuild(next, held.length, remap, fresh);
+    this.held = next;
+    if (this.slotOf.length < next.length) this.slotOf = new Int32Array(next.length * 2);
+  }
+
+  /** Adds the observations `fresh` (ids past the held ones) to the rows and each list. */
+  private append(next: readonly Observation[], fresh: readonly number[]): void {
+    const d = this.d;
+    if (this.coords.length < next.length * d) {
+      const grown = new Float64Array(next.length * d * 2);
+      grown.set(this.coords);
+      this.coords = grown;
+    }
+    for (const id of fresh) {
+      const p = next[id].point;
+      for (let k = 0; k < d; k++) this.coords[id * d + k] = p[k];
+    }
+    for (const dim of this.dims) {
+      let size = this.sizes[dim];
+      let ids = this.ids[dim];
+      let values = this.values[dim];
+      if (ids.length < size + fresh.length) {
+        const cap = 2 * (size + fresh.length);
+        const i2 = new Int32Array(cap);
+        const v2 = new Float64Array(cap);
+        i2.set(ids.subarray(0, size));
+        v2.set(values.subarray(0, size));
+        this.ids[dim] = ids = i2;
+        this.values[dim] = values = v2;
+      }
+      for (const id of fresh) {
+        const v = next[id].point[dim];
+        if (Number.isNaN(v)) continue;
+        let a = 0;
+        let b = size;
+        while (a < b) {
+          const mid = (a + b) >> 1;
+          if (values[mid] <= v) a = mid + 1;
+          else b = mid;
+        }
+        ids.copyWithin(a + 1, a, size);
+        values.copyWithin(a + 1, a, size);
+        ids[a] = id;
+        values[a] = v;
+        size++;
+      }
+      this.sizes[dim] = size;
+    }
+  }
+
+  /** Rows and lists under the new ids: the surviving entries (remapped) merged with the fresh ones. */
+  private rebuild(next: readonly Observation[], heldCount: number, remap: Int32Array, fresh: readonly number[]): void {
     const d = this.d;
     const coords = new Float64Array(next.length * d);
     const previous = this.coords;
-    for (let old = 0; old < held.length; old++) {
+    for (let old = 0; old < heldCount; old++) {
       const id = remap[old];
       if (id >= 0) for (let k = 0; k < d; k++) coords[id * d + k] = previous[old * d + k];
     }
@@ -80,35 +140,33 @@ export class SortedColumns {
       for (let k = 0; k < d; k++) coords[id * d + k] = p[k];
     }
     this.coords = coords;
-    this.held = next;
-    if (this.slotOf.length < next.length) this.slotOf = new Int32Array(next.length * 2);
-  }
-
-  /** Dimension `dim`'s list under the new ids: the surviving entries merged with the fresh ones. */
-  private merge(dim: number, next: readonly Observation[], remap: Int32Array, fresh: readonly number[]): void {
-    const add = fresh.filter((id) => !Number.isNaN(next[id].point[dim])).sort((a, b) => next[a].point[dim] - next[b].point[dim]);
-    const oldIds = this.ids[dim];
-    const oldV = this.values[dim];
-    const ids = new Int32Array(oldIds.length + add.length);
-    const values = new Float64Array(oldIds.length + add.length);
-    let i = 0;
-    let j = 0;
-    let k = 0;
-    while (i < oldIds.length || j < add.length) {
-      if (i < oldIds.length && remap[oldIds[i]] < 0) {
-        i++; // gone
-        continue;
+    for (const dim of this.dims) {
+      const add = fresh.filter((id) => !Number.isNaN(next[id].point[dim])).sort((a, b) => next[a].point[dim] - next[b].point[dim]);
+      const oldIds = this.ids[dim];
+      const oldV = this.values[dim];
+      const oldSize = this.sizes[dim];
+      const ids = new Int32Array(oldSize + add.length);
+      const values = new Float64Array(oldSize + add.length);
+      let i = 0;
+      let j = 0;
+      let k = 0;
+      while (i < oldSize || j < add.length) {
+        if (i < oldSize && remap[oldIds[i]] < 0) {
+          i++; // gone
+          continue;
+        }
+        if (j >= add.length || (i < oldSize && oldV[i] <= next[add[j]].point[dim])) {
+          ids[k] = remap[oldIds[i]];
+          values[k++] = oldV[i++];
+        } else {
+          ids[k] = add[j];
+          values[k++] = next[add[j++]].point[dim];
+        }
       }
-      if (j >= add.length || (i < oldIds.length && oldV[i] <= next[add[j]].point[dim])) {
-        ids[k] = remap[oldIds[i]];
-        values[k++] = oldV[i++];
-      } else {
-        ids[k] = add[j];
-        values[k++] = next[add[j++]].point[dim];
-      }
+      this.ids[dim] = ids;
+      this.values[dim] = values;
+      this.sizes[dim] = k;
     }
-    this.ids[dim] = ids.subarray(0, k);
-    this.values[dim] = values.subarray(0, k);
   }
 
   /**
@@ -146,11 +204,12 @@ export class SortedColumns {
       if (!this.dims.has(dim)) return undefined;
       const list = this.ids[dim];
       const v = this.values[dim];
+      const size = this.sizes[dim];
       const out = new Int32Array(xs.length);
       let k = 0;
-      for (let i = 0; i < list.length; ) {
+      for (let i = 0; i < size; ) {
         let e = i + 1;
-        while (e < list.length && v[e] === v[i]) e++;
+        while (e < size && v[e] === v[i]) e++;
         const start = k;
         for (let r = i; r < e; r++) {
           const s = slotOf[list[r]];

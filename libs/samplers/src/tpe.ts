@@ -98,22 +98,23 @@ export class TpeSampler implements Sampler {
   suggest(ctx: SamplerContext): Params {
     const o = this.optionsFor(ctx.objectives.length);
     const obs = observe(ctx, o.constantLiar);
-    const finished = obs.filter((x) => x.kind !== 'running');
+    let nFinished = 0;
+    for (let i = 0; i < obs.length; i++) if (obs[i].kind !== 'running') nFinished++;
     const prior = observePrior(ctx);
     const space = ctx.space;
     const d = space.dimension;
     // A warm start replaces the start-up design: the prior already covers the space.
-    if (finished.length + prior.length < o.nStartupTrials || finished.length + prior.length === 0 || d === 0) return this.startupPoint(ctx);
+    if (nFinished + prior.length < o.nStartupTrials || nFinished + prior.length === 0 || d === 0) return this.startupPoint(ctx);
 
     const own = splitObservations(obs, ctx.objectives.length, o);
     let { below, above, belowWeights } = own;
     let aboveWeights: number[] | undefined;
-    const agreement = prior.length ? priorAgreement(prior, finished) : 1;
+    const agreement = prior.length ? priorAgreement(prior, obs.filter((x) => x.kind !== 'running')) : 1;
     if (prior.length) {
       // The prior is split on its own (its values may sit on another scale, so they are never
       // ranked against this study's) and enters both estimators with a weight below 1 that
       // decays as this study's own trials accumulate, and with how badly it ranks them.
-      const w = (o.priorObservationWeight / (1 + finished.length / o.priorDecayTrials)) * agreement;
+      const w = (o.priorObservationWeight / (1 + nFinished / o.priorDecayTrials)) * agreement;
       const p = splitObservations(prior, ctx.objectives.length, o);
       below = [...p.below, ...own.below];
       belowWeights = [...p.belowWeights.map((x) => x * w), ...own.belowWeights];
@@ -222,6 +223,7 @@ export class TpeSampler implements Sampler {
       aboveWeights ? aIdx.map((i) => aboveWeights[i]) : recencyWeights(aObs.length),
       popt,
       sorted?.orders(dims, aObs),
+      false, // only evaluated
     );
     const checkRepeats = wholeSpace && runningKeys.size > 0;
     let first: number[] | undefined;
@@ -434,7 +436,8 @@ export function decomposeGroups(obs: readonly Observation[], d: number): number[
   let groups: number[][] = [];
   const seen = new Set<string>();
   let sawFull = false;
-  for (const x of obs) {
+  for (let n = 0; n < obs.length; n++) {
+    const x = obs[n];
     // Every param present (the common case): one check, no key.
     let full = x.full;
     if (full === undefined) {
@@ -454,20 +457,26 @@ export function decomposeGroups(obs: readonly Observation[], d: number): number[
     }
     if (seen.has(key)) continue;
     seen.add(key);
-    const present = new Set<number>();
-    for (let i = 0; i < d; i++) if (!Number.isNaN(x.point[i])) present.add(i);
-    const next: number[][] = [];
-    const inGroups = new Set<number>();
-    for (const g of groups) {
-      const inter = g.filter((i) => present.has(i));
-      const diff = g.filter((i) => !present.has(i));
-      if (inter.length) next.push(inter);
-      if (diff.length) next.push(diff);
-      for (const i of g) inGroups.add(i);
-    }
-    const rest = [...present].filter((i) => !inGroups.has(i));
-    if (rest.length) next.push(rest);
-    groups = next;
+    groups = splitGroups(groups, x.point, d);
   }
   return groups;
+}
+
+// Its own function, so that decomposeGroups's loop body captures nothing: a closure over a
+// variable of the body made V8 allocate a scope for every observation, even the skipped ones.
+function splitGroups(groups: readonly number[][], point: readonly number[], d: number): number[][] {
+  const present = new Set<number>();
+  for (let i = 0; i < d; i++) if (!Number.isNaN(point[i])) present.add(i);
+  const next: number[][] = [];
+  const inGroups = new Set<number>();
+  for (const g of groups) {
+    const inter = g.filter((i) => present.has(i));
+    const diff = g.filter((i) => !present.has(i));
+    if (inter.length) next.push(inter);
+    if (diff.length) next.push(diff);
+    for (const i of g) inGroups.add(i);
+  }
+  const rest = [...present].filter((i) => !inGroups.has(i));
+  if (rest.length) next.push(rest);
+  return next;
 }
