@@ -89,8 +89,10 @@ def overhead(job: dict) -> dict:
         study.optimize(lambda t: fn.evaluate(fn.suggest(t))[0], n_trials=job["completed"])
     else:
         trials = []
-        # Growing: the warm-up suggestions join the history first, so the timed ones see N trials.
-        start = max(0, job["completed"] - job.get("warmup", 2)) if mode == "grow" else job["completed"]
+        # A long warm-up (TPE's) joins the history first, so the timed suggestions see N trials;
+        # as on our side, the default two start at N.
+        warmup = job.get("warmup", 2)
+        start = max(0, job["completed"] - warmup) if mode == "grow" and warmup > 2 else job["completed"]
         for _ in range(start):
             params = {n: float(rng.uniform(s[1], s[2])) for n, s in fn.params.items()}
             trials.append(optuna.trial.create_trial(params=params, distributions=dists, value=fn.evaluate(params)[0]))
