@@ -436,6 +436,7 @@ async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
     { label: 'tpe gamma 0.25', spec: { kind: 'tpe', gamma: 0.25 }, peer: 'tpe', ablation: true },
     { label: 'tpe n_ei_candidates 64', spec: { kind: 'tpe', n_ei_candidates: 64 }, peer: 'tpe', ablation: true },
     { label: 'tpe bandwidth_factor 0.7', spec: { kind: 'tpe', bandwidth_factor: 0.7 }, peer: 'tpe', ablation: true },
+    { label: 'gp output_warping none', spec: { kind: 'gp', output_warping: 'none' }, peer: 'gp', ablation: true },
     { label: 'cmaes sigma0 0.3', spec: { kind: 'cmaes', sigma0: 0.3 }, peer: 'cmaes', ablation: true },
     { label: 'cmaes popsize 2× default', spec: { kind: 'cmaes', popsize: 0 }, peer: 'cmaes', ablation: true },
   ];

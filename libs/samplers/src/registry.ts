@@ -48,6 +48,7 @@ export const SAMPLERS: { [K in SamplerKind]: SamplerEntry<K> } = {
         nLocalSearch: o.n_local_search,
         fitRestarts: o.fit_restarts,
         deterministic: o.deterministic_objective,
+        outputWarping: o.output_warping,
       }),
   },
   cmaes: {

@@ -24,7 +24,7 @@ describe('strategy option schemas', () => {
     const tpe = { n_startup_trials: 10, n_ei_candidates: 24, prior_weight: 1, bandwidth: 'neighbor', constant_liar: true, consider_magic_clip: true, bandwidth_factor: 1, startup: 'sobol' };
     expect(defaults('sampler', 'tpe')).toEqual({ kind: 'tpe', ...tpe });
     expect(defaults('sampler', 'motpe')).toEqual({ kind: 'motpe', ...tpe });
-    expect(defaults('sampler', 'gp')).toEqual({ kind: 'gp', n_startup_trials: 10, n_candidates: 1024, n_local_search: 6, fit_restarts: 2, deterministic_objective: false, kernel: 'matern52' });
+    expect(defaults('sampler', 'gp')).toEqual({ kind: 'gp', n_startup_trials: 10, n_candidates: 1024, n_local_search: 6, fit_restarts: 2, deterministic_objective: false, output_warping: 'yeo-johnson', kernel: 'matern52' });
     expect(defaults('sampler', 'cmaes')).toEqual({ kind: 'cmaes', sigma0: 1 / 6, restart_strategy: 'ipop', inc_popsize: 2, with_margin: true, n_startup_trials: 0 });
     expect(defaults('sampler', 'nsga2')).toEqual({ kind: 'nsga2', population_size: 50, crossover: 'blx', crossover_prob: 0.9, eta_crossover: 15, eta_mutation: 20 });
     for (const kind of ['random', 'sobol', 'qmc']) expect(defaults('sampler', kind)).toEqual({ kind });

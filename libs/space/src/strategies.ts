@@ -73,6 +73,7 @@ const gp = {
   n_local_search: integer(0, 'best candidates refined by L-BFGS').default(6),
   fit_restarts: integer(0, 'extra random starts of the hyperparameter fit').default(2),
   deterministic_objective: flag('the objective has no noise').default(false),
+  output_warping: choice(['yeo-johnson', 'none'], 'transform of the standardised losses before the GP sees them: a Yeo-Johnson power transform (λ in [0, 1], fitted) that compresses a long tail of bad values, or none').default('yeo-johnson'),
   kernel: choice(['matern52'], 'covariance function').default('matern52'),
 };
 
