@@ -4,53 +4,20 @@
 // suite"). Why the default is what it is; the comparison with Optuna is bench:samplers' suite.
 //
 //   npm run bench:gp-warping
-import { execFileSync, spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { median } from 'simple-statistics';
 import { Space, type ParamDef, type Params } from '@segtune/space';
 import { BENCHMARK_FUNCTIONS, log10Regret, type SingleObjectiveFunction } from '../libs/benchmarks/src/functions';
 import { driveSampler } from '../libs/samplers/src/index';
 import { GpSampler, type GpOptions } from '../libs/samplers/src/gp';
 import { writeReport, type Table } from './lib/report';
+import { BbobServer, samplersPython, type Problem } from './lib/bbob';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
-const python = execFileSync(join(root, 'scripts/python-venv.sh'), ['samplers', 'optuna==5.0.0', 'scipy', 'torch==2.13.0', 'cmaes==0.13.1', 'coco-experiment==2.8.2'], { encoding: 'utf8' }).trim();
 const VARIANTS: GpOptions['outputWarping'][] = ['none', 'yeo-johnson'];
 const DIMS = [2, 5];
 const INSTANCES = [1, 2, 3];
 const SEEDS = [0, 1, 2];
 const OWN = ['branin', 'hartmann6', 'rosenbrock', 'levy', 'ackley', 'styblinski_tang', 'mixed'];
 const OWN_SEEDS = 10;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
-
-/** COCO's bbob functions over stdin/stdout (bench/peers/bbob_peer.py serve), one request at a time. */
-function bbobServer() {
-  const child = spawn(python, [join(here, 'peers/bbob_peer.py'), 'serve']);
-  child.stderr.pipe(process.stderr);
-  let buf = '';
-  const waiting: ((line: string) => void)[] = [];
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      waiting.shift()?.(line);
-    }
-  });
-  const ask = <T>(req: unknown) =>
-    new Promise<T>((resolve) => {
-      waiting.push((line) => resolve(JSON.parse(line) as T));
-      child.stdin.write(JSON.stringify(req) + '\n');
-    });
-  return { ask, close: () => child.stdin.end() };
-}
 
 async function run(warping: GpOptions['outputWarping'], space: Space, evaluate: (p: Params) => Promise<number> | number, trials: number, seed: number): Promise<number> {
   const s = new GpSampler({ outputWarping: warping });
@@ -61,7 +28,7 @@ async function run(warping: GpOptions['outputWarping'], space: Space, evaluate: 
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const server = bbobServer();
+  const server = new BbobServer(samplersPython());
   const suite: Table = {
     title: `bbob: median final regret over ${INSTANCES.length} instances × ${SEEDS.length} seeds (budget 40 trials in 2-D, 50 in 5-D); ratio = yeo-johnson / none`,
     columns: ['function', 'dim', 'none', 'yeo-johnson', 'ratio'],
@@ -75,9 +42,9 @@ async function main(): Promise<void> {
       for (const v of VARIANTS) {
         const regrets: number[] = [];
         for (const i of INSTANCES) {
-          const p = [f, d, i];
-          const { fopt } = await server.ask<{ fopt: number }>({ info: p });
-          const evaluate = async (x: Params) => (await server.ask<{ y: number }>({ p, x: Array.from({ length: d }, (_, k) => x[`x${k}`] as number) })).y;
+          const p: Problem = [f, d, i];
+          const { fopt } = await server.info(p);
+          const evaluate = (x: Params) => server.evaluate(p, Array.from({ length: d }, (_, k) => x[`x${k}`] as number));
           for (const seed of SEEDS) regrets.push(Math.max(1e-8, (await run(v, space, evaluate, d <= 2 ? 40 : 50, seed)) - fopt));
         }
         med.push(median(regrets));

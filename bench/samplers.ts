@@ -13,7 +13,7 @@
 //   npm run bench:samplers                                 # every part, full grids (hours)
 //   npm run bench:samplers -- --quick                      # smaller grids
 //   npm run bench:samplers -- --quick --parts=suite        # one part
-import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,6 +24,7 @@ import { BENCHMARK_FUNCTIONS, log10Regret, type BenchmarkFunction, type SingleOb
 import { hypervolume } from '@segtune/pareto';
 import { createSampler, driveSampler, fakeTrial } from '../libs/samplers/src/index';
 import { writeReport, type Table } from './lib/report';
+import { BbobServer, samplersPython, type Problem } from './lib/bbob';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -61,11 +62,6 @@ interface PeerJob {
   repeats?: number;
   history?: 'random' | 'grow' | 'self';
   warmup?: number;
-}
-
-function peerPython(): string {
-  // Its own environment (not the shared `bench` one): CmaEsSampler needs cmaes, the suite coco-experiment.
-  return execFileSync(join(root, 'scripts/python-venv.sh'), ['samplers', 'optuna==5.0.0', 'scipy', 'torch==2.13.0', 'cmaes==0.13.1', 'coco-experiment==2.8.2'], { encoding: 'utf8' }).trim();
 }
 
 function runPeer<J extends { id: string }>(python: string, jobs: J[], script: string[] = [join(here, 'peers/samplers_peer.py')]): Promise<Map<string, { values?: number[][]; seconds?: number; ms?: number[] }>> {
@@ -364,49 +360,6 @@ async function cli(): Promise<Omit<Part, 'command' | 'date' | 'peers'>> {
   };
 }
 
-/** A client for bench/peers/bbob_peer.py serve: COCO's own bbob evaluations over stdin/stdout. */
-class BbobServer {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private buf = '';
-  private readonly waiting: ((line: string) => void)[] = [];
-
-  constructor(python: string) {
-    this.child = spawn(python, [join(here, 'peers/bbob_peer.py'), 'serve']);
-    this.child.stderr.pipe(process.stderr);
-    this.child.stdout.on('data', (d) => {
-      this.buf += d;
-      let i;
-      while ((i = this.buf.indexOf('\n')) >= 0) {
-        const line = this.buf.slice(0, i);
-        this.buf = this.buf.slice(i + 1);
-        this.waiting.shift()?.(line);
-      }
-    });
-  }
-
-  private ask<T>(req: unknown): Promise<T> {
-    return new Promise((resolve) => {
-      this.waiting.push((line) => resolve(JSON.parse(line) as T));
-      this.child.stdin.write(JSON.stringify(req) + '\n');
-    });
-  }
-
-  info(p: Problem): Promise<{ fopt: number }> {
-    return this.ask({ info: p });
-  }
-
-  async evaluate(p: Problem, x: number[]): Promise<number> {
-    return (await this.ask<{ y: number }>({ p, x })).y;
-  }
-
-  close(): void {
-    this.child.stdin.end();
-  }
-}
-
-/** [function, dimension, instance] of a bbob problem. */
-type Problem = [number, number, number];
-
 /** Regrets below COCO's final target count as reached: ratios of two solved runs are 1, not noise. */
 const REGRET_FLOOR = 1e-8;
 
@@ -548,7 +501,7 @@ async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
 }
 
 async function main() {
-  const python = peerPython();
+  const python = samplersPython();
   const [optunaV, torchV, cocoV, cmaV] = execFileSync(python, ['-c', 'import optuna, torch, cocoex, cmaes; print(optuna.__version__, torch.__version__, cocoex.__version__, cmaes.__version__)'], { encoding: 'utf8' }).trim().split(' ');
   const peers = { optuna: optunaV, torch: torchV, 'coco-experiment': cocoV, cmaes: cmaV };
   mkdirSync(partsDir, { recursive: true });

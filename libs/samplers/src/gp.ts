@@ -24,7 +24,7 @@ export interface GpOptions {
    * a few huge losses do not flatten the model where the small ones are; `none`: standardised
    * only. On the bbob suite (2-D and 5-D, 3 instances × 3 seeds) it cut the median regret to
    * 0.69× of `none`'s (geometric mean); λ free in [-3, 3] gave 0.64× there but 9× worse on the
-   * mixed categorical function, so λ stays between log-like and identity (bench/results/samplers.md).
+   * mixed categorical function, so λ stays between log-like and identity (bench/results/gp-warping.md).
    */
   outputWarping: 'yeo-johnson' | 'none';
 }
@@ -605,6 +605,6 @@ export function yeoJohnsonWarp(targets: readonly number[]): number[] {
 }
 
 /** The targets as the GP sees them under `warping` (see GpOptions.outputWarping). */
-export function warpTargets(targets: number[], warping: GpOptions["outputWarping"]): number[] {
+export function warpTargets(targets: number[], warping: GpOptions['outputWarping']): number[] {
   return warping === 'yeo-johnson' ? yeoJohnsonWarp(targets) : targets;
 }

@@ -22,13 +22,12 @@ export interface Observation {
    */
   stamp?: number;
   slot?: number;
-  /** Set where observations are made: the trial's number, and whether every param is active. */
-  number?: number;
+  /** Set where observations are made: whether every param is active (no NaN in `point`). */
   full?: boolean;
 }
 
 /** An observation with its scratch fields in place, so every observation has one shape. */
-function observation(x: Omit<Observation, 'stamp' | 'slot' | 'number' | 'full'>): Observation {
+function observation(x: Omit<Observation, 'stamp' | 'slot' | 'full'>): Observation {
   return {
     trial: x.trial,
     point: x.point,
@@ -39,7 +38,6 @@ function observation(x: Omit<Observation, 'stamp' | 'slot' | 'number' | 'full'>)
     prunedLoss: x.prunedLoss,
     stamp: 0,
     slot: -1,
-    number: x.trial.number,
     full: !x.point.some(Number.isNaN),
   };
 }

@@ -94,14 +94,13 @@ export function stableOrder(values: Float64Array, n: number): Int32Array {
   if (n <= SMALL_SORT) {
     const order = new Int32Array(n);
     for (let r = 0; r < n; r++) {
-      const j = r;
-      const v = values[j];
+      const v = values[r];
       let k = r - 1;
       while (k >= 0 && values[order[k]] > v) {
         order[k + 1] = order[k];
         k--;
       }
-      order[k + 1] = j;
+      order[k + 1] = r;
     }
     return order;
   }
@@ -350,9 +349,9 @@ export class ParzenEstimator {
         // it: stop at that dimension. Narrow kernels at thousands of trials are mostly far away,
         // so most stop after one or two dimensions; the result is the same to the bit. From the
         // last kernel (the broad prior) down, so the best so far is finite from the start.
-        // The kernels that survive are kept in `acc` with their indices, and summed as
-        // logSumExp sums the full array (in ascending index, from the same maximum), so the
-        // result is the same to the bit without passing over the pruned ones again.
+        // The kernels that survive fill `acc` from its end, so they lie in ascending index as in
+        // the full array, and logSumExp of that tail is the same to the bit without passing over
+        // the pruned ones again.
         let best = -Infinity;
         let kept = 0;
         for (let j = this.m - 1; j >= 0; j--) {
@@ -370,15 +369,10 @@ export class ParzenEstimator {
           }
           if (c < nc) continue;
           const v = base - 0.5 * q;
-          acc[kept++] = v;
+          acc[this.m - ++kept] = v;
           if (v > best) best = v;
         }
-        let sum = 0;
-        for (let r = kept - 1; r >= 0; r--) {
-          const e = acc[r] - best;
-          if (e > -40) sum += Math.exp(e);
-        }
-        out[i] = best === -Infinity ? -Infinity : best + Math.log(sum);
+        out[i] = logSumExp(acc.subarray(this.m - kept));
         continue;
       }
       // Continuous dimensions in one pass over flat arrays (the hot loop at thousands of trials).

@@ -401,7 +401,7 @@ function smallestLosses(xs: readonly Observation[], k: number): Float64Array {
 /** Sorts observations by trial number in place, skipping the sort when they already are (the common case). */
 function sortByNumber(xs: Observation[]): void {
   for (let i = 1; i < xs.length; i++) {
-    if ((xs[i - 1].number ?? xs[i - 1].trial.number) > (xs[i].number ?? xs[i].trial.number)) {
+    if (xs[i - 1].trial.number > xs[i].trial.number) {
       xs.sort((a, b) => a.trial.number - b.trial.number);
       return;
     }
