@@ -1,0 +1,62 @@
+// Population-based training against ASHA on the quick U-Net space (issue 15 item 5, the real
+// half; the simulator half is bench:schedulers): the same space, trials, workers and seeds
+// through `segtune search`, on the tensorflow backend, only the scheduler differing. Reports wall
+// time, best mIoU and the hypervolume of mIoU against measured latency (one reference point).
+//
+//   npm run bench:pbt-unet            # needs `segtune setup tensorflow` (npm test runs it)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hypervolume } from '@segtune/pareto';
+import { writeReport, type Table } from './lib/report';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = mkdtempSync(join(tmpdir(), 'segtune-bench-pbt-'));
+const SEEDS = [0, 1];
+const TRIALS = 24;
+const SCHEDULERS = ['asha', 'pbt'];
+
+interface Run {
+  scheduler: string;
+  seed: number;
+  wall: number;
+  points: { miou: number; latency: number }[];
+  pruned: number;
+  failed: number;
+}
+
+function search(scheduler: string, seed: number): Run {
+  const t0 = performance.now();
+  const out = execFileSync(
+    process.execPath,
+    [join(root, 'apps/cli/bin/segtune.mjs'), 'search', join(root, 'search-spaces/unet-seg-quick.yaml'), '--scheduler', scheduler, '--trials', String(TRIALS), '--workers', '2', '--backend', 'tensorflow', '--seed', String(seed), '--storage', join(work, `${scheduler}-${seed}.db`), '--json', '--no-export'],
+    { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const trials = (JSON.parse(out) as { trials: { state: string; values: Record<string, number> }[] }).trials;
+  const complete = trials.filter((t) => t.state === 'complete');
+  return { scheduler, seed, wall, points: complete.map((t) => ({ miou: t.values.miou, latency: t.values.latency_ms })), pruned: trials.filter((t) => t.state === 'pruned').length, failed: trials.filter((t) => t.state === 'failed').length };
+}
+
+const runs: Run[] = [];
+for (const seed of SEEDS) for (const s of SCHEDULERS) runs.push(search(s, seed));
+const reference = [0, 1.1 * Math.max(...runs.flatMap((r) => r.points.map((p) => p.latency)))];
+const hv = (r: Run) => hypervolume(r.points.map((p) => [-p.miou, p.latency]), reference);
+const table: Table = {
+  title: `The quick U-Net space, ${TRIALS} trials, 2 workers, tensorflow backend: the space's ASHA (rf 3, 1–9 epochs) against PBT (its defaults, float params mutable)`,
+  columns: ['seed', 'scheduler', 'wall s', 'best mIoU', 'hypervolume', 'complete', 'pruned', 'failed'],
+  rows: runs.map((r) => [r.seed, r.scheduler, r.wall.toFixed(1), Math.max(...r.points.map((p) => p.miou)).toFixed(4), hv(r).toFixed(3), r.points.length, r.pruned, r.failed]),
+};
+const sum = (s: string, f: (r: Run) => number) => runs.filter((r) => r.scheduler === s).reduce((a, r) => a + f(r), 0);
+const file = writeReport({
+  name: 'pbt-unet',
+  command: 'npm run bench:pbt-unet',
+  tables: [table],
+  notes: [
+    `Over ${SEEDS.length} seeds: PBT's wall time is ${(sum('pbt', (r) => r.wall) / sum('asha', (r) => r.wall)).toFixed(2)}× ASHA's, its hypervolume ${(sum('pbt', hv) / sum('asha', hv)).toFixed(2)}× (reference point mIoU 0, latency ${reference[1].toFixed(2)} ms).`,
+    'PBT trains every member of its population to the full budget, replacing the bottom quarter by perturbed copies of the top quarter at each interval; ASHA stops weak trials early. At this budget both share the start-up design, so their best trials may coincide.',
+  ],
+});
+process.stderr.write(`wrote ${file}\n`);
