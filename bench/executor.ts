@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runController, Study, type Executor, type Storage, type TrialTask } from '@segtune/core';
-import { InlineExecutor, GpuExecutor, PoolExecutor, parseFakeGpus, loadResolverModule } from '@segtune/executor';
+import { InlineExecutor, ProcessExecutor, PoolExecutor, parseFakeGpus, loadResolverModule } from '@segtune/executor';
 import { RandomSampler } from '@segtune/samplers';
 import { parseSpace, type WorkloadSpec } from '@segtune/space';
 import { MemoryStorage, SqliteStorage } from '@segtune/storage';
@@ -100,7 +100,12 @@ async function main(): Promise<void> {
     {
       label: 'GPU processes (2 fake GPUs × 1 trial), SQLite',
       storage: () => new SqliteStorage(join(dir, `gpu.db`)),
-      executor: () => GpuExecutor.start({ gpus: parseFakeGpus('0:fake:16000:0,1:fake:16000:0'), trialsPerGpu: 1, resolverModule }),
+      executor: () => ProcessExecutor.start({ devices: parseFakeGpus('0:fake:16000:0,1:fake:16000:0'), resolverModule }),
+    },
+    {
+      label: 'trial processes (2 on the CPUs), SQLite',
+      storage: () => new SqliteStorage(join(dir, `proc.db`)),
+      executor: () => ProcessExecutor.start({ devices: [null, null], resolverModule }),
     },
   ];
 

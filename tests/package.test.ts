@@ -50,7 +50,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the segtune npm package', () => {
   it('packs bundles, types, the bin and the README, but no TypeScript sources, and is not private', () => {
     const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    for (const f of ['package/bin/segtune.mjs', 'package/dist/segtune.mjs', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/workloads.mjs', 'package/dist/executor/worker.mjs', 'package/dist/executor/gpu-child.mjs', 'package/dist/dashboard/page.json', 'package/README.md']) expect(listing).toContain(f);
+    for (const f of ['package/bin/segtune.mjs', 'package/dist/segtune.mjs', 'package/dist/index.mjs', 'package/dist/index.d.ts', 'package/dist/workloads.mjs', 'package/dist/executor/worker.mjs', 'package/dist/executor/process-child.mjs', 'package/dist/dashboard/page.json', 'package/README.md']) expect(listing).toContain(f);
     expect(listing.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(dir, 'app', 'node_modules', 'segtune', 'package.json'), 'utf8'));
     expect(pkg.private).toBeUndefined();
@@ -64,7 +64,7 @@ describe('the segtune npm package', () => {
     const pkg = JSON.parse(readFileSync(join(cliDir, 'package.json'), 'utf8'));
     const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     const imported = new Set<string>();
-    for (const f of ['segtune.mjs', 'index.mjs', 'workloads.mjs', 'executor/worker.mjs', 'executor/gpu-child.mjs']) {
+    for (const f of ['segtune.mjs', 'index.mjs', 'workloads.mjs', 'executor/worker.mjs', 'executor/process-child.mjs']) {
       const text = readFileSync(join(dir, 'app', 'node_modules', 'segtune', 'dist', f), 'utf8');
       for (const m of text.matchAll(/(?:from\s*|import\(\s*|require\(\s*)["']([^"'./][^"']*)["']/g)) {
         const spec = m[1];

@@ -83,7 +83,7 @@ describe.skipIf(!available)('native TensorFlow backend', () => {
 });
 
 describe.skipIf(!available)('segtune search on native TensorFlow', () => {
-  it('picks tensorflow automatically, gives each of 2 trials its share of the cores, and keeps TensorFlow’s start-up logs quiet', () => {
+  it('picks tensorflow automatically, runs each of 2 trials in its own process with its share of the cores, and keeps TensorFlow’s start-up logs quiet', () => {
     const space = join(repoRoot, 'search-spaces/unet-seg-quick.yaml');
     const r = runCli(['search', space, '--trials', '4', '--workers', '2', '--json', '--study', 'tf-quick', '--storage', join(dir, 'tf.db')], { cwd: dir, timeoutMs: 600_000 });
     expect(r.code, r.stderr).toBe(0);
@@ -95,7 +95,12 @@ describe.skipIf(!available)('segtune search on native TensorFlow', () => {
       expect(t.attrs.backend).toBe('tensorflow');
       expect(t.attrs.threads).toBe(share);
       expect(['complete', 'pruned']).toContain(t.state);
+      expect(t.attrs.worker).toMatch(/^pid\d+\/t\d+$/);
     }
+    // TensorFlow's binding keeps one backend per process: two trials in threads of one process
+    // would share it (and crash now and then), so each slot is a process of its own.
+    const pids = new Set(doc.trials.map((t) => String(t.attrs.worker).split('/')[0]));
+    expect(pids.size).toBeGreaterThanOrEqual(2);
   }, 660_000);
 
   it('--backend tensorflow without the setup is one line naming the setup command, exit 2, nothing written', () => {

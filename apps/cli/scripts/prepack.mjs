@@ -2,7 +2,7 @@
 // `npm pack` / `npm publish` of the segtune package: everything the installed package needs at
 // run time, next to the bundles in dist/ (no TypeScript sources, no workspace packages):
 //   dist/segtune.mjs, workloads.mjs, index.mjs   the CLI, the workload resolver, the library
-//   dist/executor/worker.mjs, gpu-child.mjs      executor thread and GPU-process entries
+//   dist/executor/worker.mjs, process-child.mjs      executor thread and trial-process entries
 //   dist/dashboard/page.json                     the dashboard page, prebuilt for the browser
 //   dist/index.d.ts                              the library's types in one file
 import { build } from 'esbuild';
@@ -30,7 +30,7 @@ const newest = (dir) => {
 };
 const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : 0);
 const sources = Math.max(...['libs', 'apps'].flatMap((g) => readdirSync(join(root, g)).map((n) => join(root, g, n, 'src')).filter(existsSync).map(newest)));
-const bundles = ['segtune.mjs', 'workloads.mjs', 'index.mjs'].map((f) => join(dist, f)).concat(['worker.mjs', 'gpu-child.mjs'].map((f) => join(root, 'libs', 'executor', 'dist', f)));
+const bundles = ['segtune.mjs', 'workloads.mjs', 'index.mjs'].map((f) => join(dist, f)).concat(['worker.mjs', 'process-child.mjs'].map((f) => join(root, 'libs', 'executor', 'dist', f)));
 if (Math.min(...bundles.map(mtime)) < sources) {
   step('bundling (scripts/build.mjs)');
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
@@ -41,7 +41,7 @@ if (Math.min(...bundles.map(mtime)) < sources) {
 
 step('executor entries');
 mkdirSync(join(dist, 'executor'), { recursive: true });
-for (const f of ['worker.mjs', 'gpu-child.mjs']) copyFileSync(join(root, 'libs', 'executor', 'dist', f), join(dist, 'executor', f));
+for (const f of ['worker.mjs', 'process-child.mjs']) copyFileSync(join(root, 'libs', 'executor', 'dist', f), join(dist, 'executor', f));
 
 step('dashboard page');
 // Bundle page-bundle.ts for Node once, and let it build the page exactly as the server would.

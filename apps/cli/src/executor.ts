@@ -15,7 +15,7 @@ export function resolverModulePath(): string {
 }
 
 export interface CliExecutorOptions {
-  kind?: 'inline' | 'pool' | 'gpu' | 'auto';
+  kind?: 'inline' | 'pool' | 'process' | 'gpu' | 'auto';
   workers: number;
   gpus?: string;
   trialsPerGpu?: number;

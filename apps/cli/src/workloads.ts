@@ -38,6 +38,18 @@ export async function loadModuleWorkload(path: string, exportName: string | unde
 
 let seg: typeof import('@segtune/seg') | undefined;
 
+/**
+ * A segmentation trial that may train on native TensorFlow runs in a process of its own
+ * (see mayLoadNative); every other workload runs in a worker thread. A
+ * module workload that loads a native library itself can ask with `--executor process`.
+ */
+export async function isolation(spec: WorkloadSpec, context: { backend?: string }): Promise<'thread' | 'process'> {
+  if (spec.kind !== 'segmentation') return 'thread';
+  const { mayLoadNative } = await import('@segtune/seg/native-env');
+  const own = (spec as { backend?: unknown }).backend;
+  return mayLoadNative(context.backend ?? (typeof own === 'string' ? own : undefined)) ? 'process' : 'thread';
+}
+
 /** Memory a trial will need, for GPU packing; undefined when the workload cannot tell. */
 export async function estimateMemoryBytes(spec: WorkloadSpec, params: Params): Promise<number | undefined> {
   if (spec.kind !== 'segmentation') return undefined;

@@ -4,10 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isUserError } from '@segtune/core';
 import { createExecutor, validateWorkload } from './create-executor';
 import { ensureBundled } from './ensure-bundled';
-import { GpuExecutor } from './gpu-executor';
 import { parseFakeGpus } from './gpu-inventory';
 import { InlineExecutor } from './inline-executor';
 import { PoolExecutor } from './pool-executor';
+import { ProcessExecutor } from './process-executor';
 import { fixtures, moduleTask, testResolver } from './testing';
 
 beforeAll(async () => {
@@ -31,13 +31,13 @@ async function userError(p: Promise<unknown>): Promise<string> {
 const twoGpus = parseFakeGpus('0:H200:143000:0,1:H200:143000:0');
 
 describe('createExecutor', () => {
-  it('picks GPU processes when GPUs are selected, else the pool, or inline on request', async () => {
+  it('picks trial processes when GPUs are selected, else the pool, or inline on request', async () => {
     const pool = await createExecutor({ resolverModule: testResolver, gpus: 'none', inventory: twoGpus, workers: 3 });
     expect(pool).toBeInstanceOf(PoolExecutor);
     expect(pool.capacity).toBe(3);
     await pool.close();
     const gpu = await createExecutor({ resolverModule: pathToFileURL(testResolver).href, gpus: '1', inventory: twoGpus, trialsPerGpu: 2 });
-    expect(gpu).toBeInstanceOf(GpuExecutor);
+    expect(gpu).toBeInstanceOf(ProcessExecutor);
     expect(gpu.capacity).toBe(2);
     await gpu.close();
     const none = await createExecutor({ resolverModule: testResolver, inventory: [], workers: 1 });
@@ -55,7 +55,7 @@ describe('createExecutor', () => {
     expect(await userError(createExecutor({ resolverModule: testResolver, workers: 0 }))).toBe('--workers must be a whole number of at least 1, got 0');
     expect(await userError(createExecutor({ resolverModule: testResolver, workers: 1.5 }))).toBe('--workers must be a whole number of at least 1, got 1.5');
     expect(await userError(createExecutor({ kind: 'gpu', resolverModule: testResolver, gpus: 'none', inventory: twoGpus }))).toContain('--executor gpu: no GPU selected');
-    expect(await userError(createExecutor({ kind: 'thread' as never, resolverModule: testResolver }))).toContain('--executor must be one of inline, pool, gpu, auto');
+    expect(await userError(createExecutor({ kind: 'thread' as never, resolverModule: testResolver }))).toContain('--executor must be one of inline, pool, process, gpu, auto');
   });
 
   it('rejects a missing resolver module or one without resolveWorkload', async () => {

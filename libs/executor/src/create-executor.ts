@@ -3,20 +3,26 @@ import { isUserError, UserError, type Executor } from '@segtune/core';
 import type { WorkloadSpec } from '@segtune/space';
 import { validateCommand } from './command-workload';
 import { describeError, oneLine } from './failure';
-import { GpuExecutor } from './gpu-executor';
 import { detectGpus, parseGpuFlag, type GpuInfo } from './gpu-inventory';
 import { InlineExecutor } from './inline-executor';
 import { moduleWorkload } from './module-workload';
 import { bundledEntry } from './paths';
 import { PoolExecutor } from './pool-executor';
+import { ProcessExecutor } from './process-executor';
 import { loadResolverModule } from './resolver-module';
+import { RoutingExecutor } from './routing-executor';
 
-export type ExecutorKind = 'inline' | 'pool' | 'gpu' | 'auto';
+export type ExecutorKind = 'inline' | 'pool' | 'process' | 'gpu' | 'auto';
 
 export interface CreateExecutorOptions {
-  /** `auto` (default): one process per GPU when GPUs are selected, else a thread pool. */
+  /**
+   * `auto` (default): processes on the selected GPUs; else a worker-thread pool, or a process
+   * per trial for workloads whose resolver asks for one (native TensorFlow). `pool` and
+   * `process` force threads or processes on the CPUs, `gpu` processes on GPUs, `inline` this
+   * thread.
+   */
   kind?: ExecutorKind;
-  /** Threads of the pool (`--workers`); default: the number of cores. Ignored on GPUs. */
+  /** Trials at once on the CPUs (`--workers`): threads or processes; default: the number of cores. Ignored on GPUs. */
   workers?: number;
   /** `--gpus all|none|0,1`; default `all` (every detected GPU, maybe none). */
   gpus?: string;
@@ -35,7 +41,7 @@ export interface CreateExecutorOptions {
   /**
    * Environment the trials need, given how many run at once (a native backend's share of the
    * cores, say). Set in this process before the pool's threads start (threads share the
-   * process's real environment), or passed to each GPU process.
+   * process's real environment), and passed to each trial process.
    */
   trialEnv?: (share: { trialsAtOnce: number; gpu: boolean }) => Record<string, string>;
 }
@@ -51,7 +57,7 @@ function wholeNumber(value: number | undefined, flag: string, min: number): void
 
 /** Checks the options a user controls; UserError (exit 2) before anything starts. */
 export function validateExecutorOptions(o: CreateExecutorOptions): void {
-  const kinds: ExecutorKind[] = ['inline', 'pool', 'gpu', 'auto'];
+  const kinds: ExecutorKind[] = ['inline', 'pool', 'process', 'gpu', 'auto'];
   if (o.kind !== undefined && !kinds.includes(o.kind)) throw new UserError(`--executor must be one of ${kinds.join(', ')}, got "${o.kind}"`);
   wholeNumber(o.workers, '--workers', 1);
   wholeNumber(o.trialsPerGpu, '--trials-per-gpu', 1);
@@ -60,9 +66,10 @@ export function validateExecutorOptions(o: CreateExecutorOptions): void {
 }
 
 /**
- * Builds the executor a search runs on: GPU processes when GPUs are selected (and `kind` is
- * `auto` or `gpu`), else a worker-thread pool, or inline on the main thread. Bad options and a
- * missing or malformed resolver module are UserErrors.
+ * Builds the executor a search runs on: trial processes on GPUs when GPUs are selected (and
+ * `kind` is `auto` or `gpu`), else worker threads, or a process per trial where the workload
+ * needs one, or inline on the main thread. Bad options and a missing or malformed resolver
+ * module are UserErrors.
  */
 export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
   validateExecutorOptions(options);
@@ -73,34 +80,34 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
     return new InlineExecutor({ resolve: resolver.resolveWorkload, capacity: options.workers ?? 1, timeoutMs: options.timeoutMs, abortGraceMs: options.abortGraceMs });
   }
   let gpus: GpuInfo[] = [];
-  if (kind !== 'pool') {
+  if (kind === 'gpu' || kind === 'auto') {
     const inventory = options.inventory ?? detectGpus();
     gpus = parseGpuFlag(options.gpus, inventory);
     if (kind === 'gpu' && !gpus.length) throw new UserError(`--executor gpu: no GPU selected (--gpus ${options.gpus ?? 'all'} found none)`);
   }
+  const common = { resolverModule: options.resolverModule, heapLimitMb: options.heapLimitMb, timeoutMs: options.timeoutMs, abortGraceMs: options.abortGraceMs };
   if (gpus.length) {
     const trialsPerGpu = options.trialsPerGpu ?? 1;
-    return GpuExecutor.start({
-      gpus,
+    return ProcessExecutor.start({
+      ...common,
+      // One process per trial slot: a GPU with two slots runs two processes.
+      devices: gpus.flatMap((g) => Array<GpuInfo>(trialsPerGpu).fill(g)),
       env: options.trialEnv?.({ trialsAtOnce: gpus.length * trialsPerGpu, gpu: true }),
-      trialsPerGpu,
-      resolverModule: options.resolverModule,
-      heapLimitMb: options.heapLimitMb,
-      timeoutMs: options.timeoutMs,
-      abortGraceMs: options.abortGraceMs,
       estimateMemoryBytes: resolver.estimateMemoryBytes ? (spec, params) => resolver.estimateMemoryBytes!(spec, params) : undefined,
-      childFile: bundledEntry('gpu-child.mjs'),
+      childFile: bundledEntry('process-child.mjs'),
     });
   }
-  applyEnv(options.trialEnv?.({ trialsAtOnce: options.workers ?? availableParallelism(), gpu: false }) ?? {});
-  return new PoolExecutor({
-    resolverModule: options.resolverModule,
-    workers: options.workers,
-    heapLimitMb: options.heapLimitMb,
-    timeoutMs: options.timeoutMs,
-    abortGraceMs: options.abortGraceMs,
-    workerFile: bundledEntry('worker.mjs'),
-  });
+  const workers = options.workers ?? availableParallelism();
+  const env = options.trialEnv?.({ trialsAtOnce: workers, gpu: false }) ?? {};
+  applyEnv(env);
+  const childFile = bundledEntry('process-child.mjs');
+  const workerFile = bundledEntry('worker.mjs');
+  const processes = () => ProcessExecutor.start({ ...common, devices: Array<null>(workers).fill(null), env, childFile });
+  const threads = () => new PoolExecutor({ ...common, workers, workerFile });
+  if (kind === 'process') return processes();
+  if (kind === 'pool' || !resolver.isolation) return threads();
+  const isolation = resolver.isolation.bind(resolver);
+  return new RoutingExecutor({ capacity: workers, isolation: (task) => isolation(task.workload, { backend: task.backend }), threads, processes });
 }
 
 /**

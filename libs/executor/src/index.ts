@@ -1,6 +1,6 @@
 export { InlineExecutor, type InlineExecutorOptions } from './inline-executor';
 export { PoolExecutor, type PoolExecutorOptions } from './pool-executor';
-export { GpuExecutor, type GpuExecutorOptions } from './gpu-executor';
+export { ProcessExecutor, type ProcessExecutorOptions } from './process-executor';
 export { detectGpus, parseGpuFlag, parseNvidiaSmi, parseFakeGpus, freeBytes, NVIDIA_SMI_ARGS, type GpuInfo } from './gpu-inventory';
 export {
   commandWorkload,

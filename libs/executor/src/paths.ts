@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 const PACKAGE = '@segtune/executor';
 
 /**
- * The folder holding the bundled `worker.mjs` and `gpu-child.mjs`. Found from this package's
+ * The folder holding the bundled `worker.mjs` and `process-child.mjs`. Found from this package's
  * root, so it works from the TypeScript sources (vitest, tsx), from this package's own bundles
- * (a GPU process), from another package's bundle (the CLI in apps/cli/dist) and from an installed
+ * (a trial process), from another package's bundle (the CLI in apps/cli/dist) and from an installed
  * `segtune` package (dist/executor, copied there by its prepack step).
  */
 export function executorDistDir(): string {
@@ -41,7 +41,7 @@ function readName(file: string): string | undefined {
 }
 
 /** A bundled entry of this package, checked to exist. */
-export function bundledEntry(name: 'worker.mjs' | 'gpu-child.mjs'): string {
+export function bundledEntry(name: 'worker.mjs' | 'process-child.mjs'): string {
   const file = join(executorDistDir(), name);
   if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` (node scripts/build.mjs) to bundle the executor`);
   return file;

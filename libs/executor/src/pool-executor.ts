@@ -34,6 +34,12 @@ export interface PoolExecutorOptions {
   workerPrefix?: string;
   /** The bundled worker entry; default: this package's dist/worker.mjs. */
   workerFile?: string;
+  /**
+   * Called when a trial's thread was terminated or died (piscina starts another). A trial
+   * process uses it to exit and be replaced rather than load a native library a second time
+   * beside what the torn-down thread left of it.
+   */
+  onThreadLost?: () => void;
 }
 
 /**
@@ -168,6 +174,8 @@ export class PoolExecutor implements Executor {
       await new Promise((r) => setImmediate(r));
       for (let i = 0; i < 50 && !started && !(hard.signal.aborted && aborted); i++) await new Promise((r) => setTimeout(r, 10));
       if (commandPid !== undefined) killProcessGroup(commandPid, 'SIGKILL');
+      // A trial dropped from the queue never had a thread.
+      if (started || !(hard.signal.aborted && aborted)) this.options.onThreadLost?.();
       if (hard.signal.aborted && aborted) {
         const note = started ? ' (the workload ignored the abort; its thread was terminated)' : '';
         return { state: 'failed', reason: aborted.reason, error: `${aborted.message}${note}`, attrs };

@@ -5,13 +5,19 @@ import { UserError, type Workload, type WorkloadResolver } from '@segtune/core';
 import type { Params, WorkloadSpec } from '@segtune/space';
 
 /**
- * The module every executor thread and GPU process imports to turn a `workload:` block into a
+ * The module every executor thread and trial process imports to turn a `workload:` block into a
  * function. The executor never imports adapter packages itself; the CLI hands it this module.
  */
 export interface ResolverModule {
   resolveWorkload: WorkloadResolver;
   /** Bytes a trial will need on its device, for memory-aware GPU packing; undefined if unknown. */
   estimateMemoryBytes?(spec: WorkloadSpec, params: Params): number | undefined | Promise<number | undefined>;
+  /**
+   * Whether a trial of this workload may share its process with other trials (`thread`, the
+   * default) or needs one of its own (`process`): native TensorFlow, say, which is not safe to
+   * run as two runtimes in threads of one process.
+   */
+  isolation?(spec: WorkloadSpec, context: { backend?: string }): 'thread' | 'process' | Promise<'thread' | 'process'>;
 }
 
 /** An absolute path or a file URL, as a file URL string. */
@@ -42,6 +48,9 @@ async function importResolver(url: string): Promise<ResolverModule> {
   if (typeof mod.resolveWorkload !== 'function') throw new UserError(`workload resolver module ${file} exports no function "resolveWorkload"`);
   if (mod.estimateMemoryBytes !== undefined && typeof mod.estimateMemoryBytes !== 'function') {
     throw new UserError(`workload resolver module ${file}: "estimateMemoryBytes" must be a function`);
+  }
+  if (mod.isolation !== undefined && typeof mod.isolation !== 'function') {
+    throw new UserError(`workload resolver module ${file}: "isolation" must be a function`);
   }
   return mod as ResolverModule;
 }

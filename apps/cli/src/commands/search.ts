@@ -35,7 +35,7 @@ export interface SearchOptions {
   scheduler?: string;
   backend?: string;
   trialTimeout?: string;
-  executor?: 'inline' | 'pool' | 'gpu' | 'auto';
+  executor?: 'inline' | 'pool' | 'process' | 'gpu' | 'auto';
   json?: boolean;
   quiet?: boolean;
   /** Export files whose params are enqueued first. */

@@ -46,7 +46,7 @@ export interface WorkerOptions {
   /** `--heap-limit-mb N`: heap limit of each trial's worker thread. */
   heapLimitMb?: number;
   /** `--executor`: auto (default), pool, gpu or inline. */
-  executor?: 'inline' | 'pool' | 'gpu' | 'auto';
+  executor?: 'inline' | 'pool' | 'process' | 'gpu' | 'auto';
   /** `--mlflow URL` (default: $MLFLOW_TRACKING_URI): this worker's trials nest under the study's run. */
   mlflow?: string;
   /** Study seed when `--space` creates the study. */

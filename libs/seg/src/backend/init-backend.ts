@@ -9,7 +9,9 @@ import * as tfjs from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '@segtune/core';
 import { gpuVisible } from './gpu-visible';
-import { findInstall, nodePackageName, requireInstall, type NativeVariant } from './tensorflow-cache';
+import { findInstall, nativeAvailable, nodePackageName, requireInstall, type NativeVariant } from './tensorflow-cache';
+
+export { nativeAvailable };
 import { configureWasmPaths } from './wasm-paths';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
@@ -175,16 +177,6 @@ export function availableHint(): string {
   }
   names.push('wasm', 'cpu');
   return names.join(', ');
-}
-
-/** Whether a native build of this variant is installed (node_modules or segtune's cache). */
-export function nativeAvailable(variant: NativeVariant): boolean {
-  try {
-    requireHere.resolve(nodePackageName(variant));
-    return true;
-  } catch {
-    return findInstall(variant) !== undefined;
-  }
 }
 
 /**

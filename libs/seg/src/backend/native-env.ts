@@ -5,6 +5,7 @@
 // are left alone. TensorFlow reads the process's real environment, which only the main thread's
 // process.env writes to: executors apply this before they start trial threads or processes.
 import { availableParallelism } from 'node:os';
+import { nativeAvailable } from './tensorflow-cache';
 
 export interface NativeEnvOptions {
   /** Trials that run at once in this process (threads) or across the machine (GPU processes). */
@@ -30,4 +31,17 @@ export function nativeBackendEnv(o: NativeEnvOptions, current: NodeJS.ProcessEnv
   };
   if (o.gpu) wanted.TF_FORCE_GPU_ALLOW_GROWTH = 'true';
   return Object.fromEntries(Object.entries(wanted).filter(([k]) => current[k] === undefined));
+}
+
+/**
+ * Whether a trial asking for this backend (`--backend`, the workload's own, or auto) may load
+ * native TensorFlow. Such trials each get a process of their own: two TensorFlow runtimes in
+ * worker threads of one process crashed searches with SIGSEGV now and then (each thread's
+ * binding state is its own, so the fault lies deeper, in TensorFlow or its loading), and one
+ * runtime per process is how TensorFlow is used everywhere else.
+ */
+export function mayLoadNative(preferred: string | undefined): boolean {
+  if (preferred === 'tensorflow' || preferred === 'tensorflow-gpu') return true;
+  if (preferred && preferred !== 'auto') return false;
+  return nativeAvailable('gpu') || nativeAvailable('cpu');
 }

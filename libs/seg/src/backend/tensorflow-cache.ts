@@ -140,3 +140,13 @@ export function requireInstall(install: TensorflowInstall): unknown {
   }
   return requireHere(install.packageDir);
 }
+
+/** Whether a native build of this variant is installed (node_modules or segtune's cache); loads nothing. */
+export function nativeAvailable(variant: NativeVariant): boolean {
+  try {
+    requireHere.resolve(nodePackageName(variant));
+    return true;
+  } catch {
+    return findInstall(variant) !== undefined;
+  }
+}

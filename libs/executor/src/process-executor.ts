@@ -3,26 +3,28 @@ import type { Executor, RunOptions, TrialAttrs, TrialOutcome, TrialTask } from '
 import type { Params, WorkloadSpec } from '@segtune/space';
 import { describeError, oneLine } from './failure';
 import { freeBytes, type GpuInfo } from './gpu-inventory';
-import type { ChildMessage, GpuChildConfig, ParentMessage } from './gpu-protocol';
+import type { ChildMessage, ProcessChildConfig, ParentMessage } from './process-protocol';
 import { bundledEntry } from './paths';
 import { resolverModuleUrl } from './resolver-module';
 
-export interface GpuExecutorOptions {
-  /** The GPUs to use (from `parseGpuFlag`); one process each. */
-  gpus: GpuInfo[];
-  /** Trials at once on each GPU (threads of its process); default 1. */
-  trialsPerGpu?: number;
+export interface ProcessExecutorOptions {
+  /**
+   * One process per entry, each running one trial at a time: a GPU (the process sees only it,
+   * through CUDA_VISIBLE_DEVICES) or null (a process on the CPUs). A GPU listed twice holds two
+   * trials at once, each in its own process.
+   */
+  devices: (GpuInfo | null)[];
   resolverModule: string;
   heapLimitMb?: number;
   timeoutMs?: number;
   abortGraceMs?: number;
-  /** Device memory a trial needs, when the workload can tell: enables memory-aware packing. */
+  /** Device memory a trial needs, when the workload can tell: enables memory-aware packing on GPUs. */
   estimateMemoryBytes?(spec: WorkloadSpec, params: Params): number | undefined | Promise<number | undefined>;
-  /** The bundled GPU-process entry; default: this package's dist/gpu-child.mjs. */
+  /** The bundled process entry; default: this package's dist/process-child.mjs. */
   childFile?: string;
-  /** How long a GPU process may take to start; default 60 s. */
+  /** How long a process may take to start; default 60 s. */
   startTimeoutMs?: number;
-  /** Added to each GPU process's environment (variables already set in this one win). */
+  /** Added to each process's environment (variables already set in this one win). */
   env?: Record<string, string>;
 }
 
@@ -36,14 +38,13 @@ interface Job {
 }
 
 interface Slot {
-  gpu: GpuInfo;
+  gpu: GpuInfo | null;
   child?: ChildProcess;
   pid?: number;
   ready: boolean;
-  running: Map<number, Job>;
-  /** Bytes its running trials are expected to use. */
-  reserved: number;
-  peak: number;
+  /** It said it will exit after its trial (the trial's thread was torn down). */
+  recycling: boolean;
+  job?: Job;
   bootFailures: number;
   dead: boolean;
   lastError?: string;
@@ -56,45 +57,53 @@ function mib(bytes: number): string {
   return `${Math.ceil(bytes / 2 ** 20)} MiB`;
 }
 
+function name(slot: Slot): string {
+  return slot.gpu ? `the process of GPU ${slot.gpu.index}` : "the trial's process";
+}
+
 /**
- * One child process per GPU (CUDA_VISIBLE_DEVICES=i), each with a thread pool of
- * `trialsPerGpu` workers. The parent queues trials and places each on a GPU with a free slot
- * and, where the workload estimates its memory, with room for it (free memory at start minus
- * what its running trials reserved); otherwise on the least-loaded GPU. A GPU process that
- * dies fails only its own running trials and is started again.
+ * Runs each trial in a child process of its own, one trial per process at a time: on a GPU
+ * (CUDA_VISIBLE_DEVICES=i, as CUDA reads it once per process), or on the CPUs for workloads
+ * that must not share a process with another trial (native TensorFlow: two TensorFlow runtimes
+ * in threads of one process crashed whole searches now and then). The parent queues trials and places
+ * each on a free process; on GPUs, where the workload estimates its memory, only where the card
+ * has room for it (free memory at start minus what its running trials reserved), and otherwise
+ * on the least-loaded GPU. A process that dies fails only its own trial and is started again,
+ * and so is one whose trial's thread had to be terminated, so that every trial starts in a
+ * process that nothing was torn out of.
  */
-export class GpuExecutor implements Executor {
+export class ProcessExecutor implements Executor {
   readonly capacity: number;
-  private readonly trialsPerGpu: number;
   private readonly slots: Slot[];
   private readonly queue: Job[] = [];
   private readonly childFile: string;
   private readonly resolverModule: string;
+  private readonly peak = new Map<number, number>();
   private nextId = 0;
   private closed = false;
 
-  private constructor(private readonly options: GpuExecutorOptions) {
-    if (!options.gpus.length) throw new Error('GpuExecutor needs at least one GPU');
-    this.trialsPerGpu = options.trialsPerGpu ?? 1;
-    this.capacity = options.gpus.length * this.trialsPerGpu;
+  private constructor(private readonly options: ProcessExecutorOptions) {
+    if (!options.devices.length) throw new Error('ProcessExecutor needs at least one process');
+    this.capacity = options.devices.length;
     this.resolverModule = resolverModuleUrl(options.resolverModule);
-    this.childFile = options.childFile ?? bundledEntry('gpu-child.mjs');
-    this.slots = options.gpus.map((gpu) => ({ gpu, ready: false, running: new Map(), reserved: 0, peak: 0, bootFailures: 0, dead: false, onReady: [] }));
+    this.childFile = options.childFile ?? bundledEntry('process-child.mjs');
+    this.slots = options.devices.map((gpu) => ({ gpu, ready: false, recycling: false, bootFailures: 0, dead: false, onReady: [] }));
+    for (const s of this.slots) if (s.gpu) this.peak.set(s.gpu.index, 0);
   }
 
-  /** Starts one process per GPU and waits until all are ready. */
-  static async start(options: GpuExecutorOptions): Promise<GpuExecutor> {
-    const exec = new GpuExecutor(options);
+  /** Starts every process and waits until all are ready. */
+  static async start(options: ProcessExecutorOptions): Promise<ProcessExecutor> {
+    const exec = new ProcessExecutor(options);
     const limit = options.startTimeoutMs ?? 60_000;
     try {
       await Promise.all(
         exec.slots.map((slot) => {
           exec.spawn(slot);
           return new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`the process for GPU ${slot.gpu.index} did not start within ${limit} ms`)), limit);
+            const timer = setTimeout(() => reject(new Error(`${name(slot)} did not start within ${limit} ms`)), limit);
             slot.onReady.push(() => {
               clearTimeout(timer);
-              if (slot.dead) reject(new Error(`the process for GPU ${slot.gpu.index} failed to start: ${slot.lastError ?? 'unknown error'}`));
+              if (slot.dead) reject(new Error(`${name(slot)} failed to start: ${slot.lastError ?? 'unknown error'}`));
               else resolve();
             });
           });
@@ -107,19 +116,19 @@ export class GpuExecutor implements Executor {
     return exec;
   }
 
-  /** Resolves once every GPU process that is not given up on is ready (after a restart, say). */
+  /** Resolves once every process that is not given up on is ready (after a restart, say). */
   whenReady(): Promise<void> {
     return Promise.all(this.slots.filter((s) => !s.ready && !s.dead).map((s) => new Promise<void>((r) => s.onReady.push(r)))).then(() => undefined);
   }
 
-  /** Process ids of the live GPU processes. */
+  /** Process ids of the live processes, in slot order. */
   get pids(): number[] {
     return this.slots.filter((s) => s.child && s.pid !== undefined).map((s) => s.pid!);
   }
 
-  /** The most trials each GPU ran at once, by GPU index. */
+  /** The most trials each GPU ran at once, by GPU index (no entry for CPU processes). */
   peakRunning(): Record<number, number> {
-    return Object.fromEntries(this.slots.map((s) => [s.gpu.index, s.peak]));
+    return Object.fromEntries(this.peak);
   }
 
   async run(task: TrialTask, options: RunOptions): Promise<TrialOutcome> {
@@ -129,7 +138,7 @@ export class GpuExecutor implements Executor {
     if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted', error: 'interrupted before the trial started', attrs };
 
     let estimate: number | undefined;
-    if (this.options.estimateMemoryBytes) {
+    if (this.options.estimateMemoryBytes && this.slots.some((s) => s.gpu)) {
       try {
         const e = await this.options.estimateMemoryBytes(task.workload, task.params);
         if (typeof e === 'number' && Number.isFinite(e) && e > 0) estimate = e;
@@ -166,30 +175,49 @@ export class GpuExecutor implements Executor {
     });
   }
 
-  /** Why no live GPU could ever hold a trial of this size, or undefined when one could. */
+  /** Trials running on a GPU and the bytes they reserved there. */
+  private load(gpu: GpuInfo): { running: number; reserved: number } {
+    let running = 0;
+    let reserved = 0;
+    for (const s of this.slots) {
+      if (s.gpu?.index !== gpu.index || !s.job) continue;
+      running++;
+      reserved += s.job.estimate ?? 0;
+    }
+    return { running, reserved };
+  }
+
+  /** Why no live GPU could ever hold a trial of this size, or undefined when one could (or no process is on a GPU). */
   private tooBig(estimate: number | undefined): string | undefined {
     if (estimate === undefined) return undefined;
     const live = this.slots.filter((s) => !s.dead);
-    if (live.some((s) => freeBytes(s.gpu) >= estimate)) return undefined;
-    const free = live.map((s) => `GPU ${s.gpu.index}: ${mib(freeBytes(s.gpu))}`).join(', ');
+    if (live.some((s) => !s.gpu || freeBytes(s.gpu) >= estimate)) return undefined;
+    const gpus = [...new Map(live.map((s) => [s.gpu!.index, s.gpu!])).values()];
+    const free = gpus.map((g) => `GPU ${g.index}: ${mib(freeBytes(g))}`).join(', ');
     return `the trial needs about ${mib(estimate)} of GPU memory, more than any GPU has free (${free || 'no GPU left'})`;
   }
 
   private pick(estimate: number | undefined): Slot | undefined {
     let best: Slot | undefined;
+    let bestLoad = { running: 0, room: 0 };
     for (const s of this.slots) {
-      if (!s.ready || s.dead || s.running.size >= this.trialsPerGpu) continue;
-      const room = freeBytes(s.gpu) - s.reserved;
+      if (!s.ready || s.dead || s.job) continue;
+      if (!s.gpu) return s;
+      const { running, reserved } = this.load(s.gpu);
+      const room = freeBytes(s.gpu) - reserved;
       if (estimate !== undefined && room < estimate) continue;
-      if (!best || s.running.size < best.running.size || (s.running.size === best.running.size && room > freeBytes(best.gpu) - best.reserved)) best = s;
+      if (!best || running < bestLoad.running || (running === bestLoad.running && room > bestLoad.room)) {
+        best = s;
+        bestLoad = { running, room };
+      }
     }
     return best;
   }
 
   private pump(): void {
     if (this.slots.every((s) => s.dead)) {
-      const why = this.slots.map((s) => `GPU ${s.gpu.index}: ${s.lastError ?? 'failed'}`).join('; ');
-      for (const job of this.queue.splice(0)) job.settle({ state: 'failed', reason: 'crash', error: oneLine(`no GPU process is left (${why})`), attrs: { gpu: null } });
+      const why = [...new Set(this.slots.map((s) => `${s.gpu ? `GPU ${s.gpu.index}` : 'CPU'}: ${s.lastError ?? 'failed'}`))].join('; ');
+      for (const job of this.queue.splice(0)) job.settle({ state: 'failed', reason: 'crash', error: oneLine(`no trial process is left (${why})`), attrs: { gpu: null } });
       return;
     }
     for (let i = 0; i < this.queue.length; ) {
@@ -207,19 +235,17 @@ export class GpuExecutor implements Executor {
       }
       this.queue.splice(i, 1);
       job.slot = slot;
-      slot.running.set(job.id, job);
-      slot.reserved += job.estimate ?? 0;
-      slot.peak = Math.max(slot.peak, slot.running.size);
+      slot.job = job;
+      if (slot.gpu) this.peak.set(slot.gpu.index, Math.max(this.peak.get(slot.gpu.index) ?? 0, this.load(slot.gpu).running));
       this.send(slot, { t: 'run', id: job.id, task: job.task });
     }
   }
 
   private finish(slot: Slot, id: number, outcome: TrialOutcome): void {
-    const job = slot.running.get(id);
-    if (!job) return;
-    slot.running.delete(id);
-    slot.reserved -= job.estimate ?? 0;
-    const attrs: TrialAttrs = { ...outcome.attrs, gpu: slot.gpu.index };
+    const job = slot.job;
+    if (!job || job.id !== id) return;
+    slot.job = undefined;
+    const attrs: TrialAttrs = { ...outcome.attrs, gpu: slot.gpu?.index ?? null };
     if (job.estimate !== undefined) attrs.memory_estimate_bytes = job.estimate;
     job.settle({ ...outcome, attrs } as TrialOutcome);
     this.pump();
@@ -238,16 +264,17 @@ export class GpuExecutor implements Executor {
   }
 
   private spawn(slot: Slot): void {
-    const config: GpuChildConfig = {
-      gpu: slot.gpu.index,
-      trialsPerGpu: this.trialsPerGpu,
+    const config: ProcessChildConfig = {
+      gpu: slot.gpu?.index ?? null,
       resolverModule: this.resolverModule,
       heapLimitMb: this.options.heapLimitMb,
       timeoutMs: this.options.timeoutMs,
       abortGraceMs: this.options.abortGraceMs,
     };
+    const env: NodeJS.ProcessEnv = { ...this.options.env, ...process.env };
+    if (slot.gpu) env.CUDA_VISIBLE_DEVICES = String(slot.gpu.index);
     const child = fork(this.childFile, [], {
-      env: { ...this.options.env, ...process.env, CUDA_VISIBLE_DEVICES: String(slot.gpu.index) },
+      env,
       execArgv: [],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -267,6 +294,7 @@ export class GpuExecutor implements Executor {
 
   private onMessage(slot: Slot, child: ChildProcess, m: ChildMessage): void {
     if (slot.child !== child) return;
+    const gpu = slot.gpu?.index ?? null;
     switch (m.t) {
       case 'ready':
         slot.ready = true;
@@ -278,10 +306,15 @@ export class GpuExecutor implements Executor {
       case 'fatal':
         slot.lastError = m.error;
         return;
+      case 'recycle':
+        // The process is about to exit on its own (its trial's thread was torn down): no new
+        // trial goes to it; onExit starts its successor.
+        slot.ready = false;
+        slot.recycling = true;
+        return;
       case 'start': {
-        const job = slot.running.get(m.id);
         try {
-          job?.options.onStart?.({ ...m.attrs, gpu: slot.gpu.index });
+          if (slot.job?.id === m.id) slot.job.options.onStart?.({ ...m.attrs, gpu });
         } catch {
           // An observer cannot fail a trial.
         }
@@ -289,15 +322,15 @@ export class GpuExecutor implements Executor {
       }
       case 'attrs': {
         try {
-          slot.running.get(m.id)?.options.onAttrs?.(m.attrs);
+          if (slot.job?.id === m.id) slot.job.options.onAttrs?.(m.attrs);
         } catch {
           // An observer cannot fail a trial.
         }
         return;
       }
       case 'report': {
-        const job = slot.running.get(m.id);
-        if (!job) return;
+        const job = slot.job;
+        if (!job || job.id !== m.id) return;
         job.options.onReport(m.step, m.values).then(
           (decision) => this.send(slot, { t: 'decision', rid: m.rid, decision }),
           (e: unknown) => this.send(slot, { t: 'decision', rid: m.rid, error: describeError(e) }),
@@ -312,13 +345,12 @@ export class GpuExecutor implements Executor {
 
   private onExit(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (slot.child !== child) return;
-    const wasReady = slot.ready;
+    const wasReady = slot.ready || slot.recycling || slot.job !== undefined;
     slot.child = undefined;
     slot.ready = false;
+    slot.recycling = false;
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    for (const id of [...slot.running.keys()]) {
-      this.finish(slot, id, { state: 'failed', reason: 'crash', error: `the process of GPU ${slot.gpu.index} ${how} during the trial`, attrs: {} });
-    }
+    if (slot.job) this.finish(slot, slot.job.id, { state: 'failed', reason: 'crash', error: `${name(slot)} (pid ${child.pid}) ${how} during the trial`, attrs: {} });
     if (this.closed) return;
     if (!wasReady) {
       slot.lastError ??= `it ${how}`;

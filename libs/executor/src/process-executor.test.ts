@@ -1,10 +1,11 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrialOutcome } from '@segtune/core';
 import { createExecutor } from './create-executor';
 import { ensureBundled } from './ensure-bundled';
-import { GpuExecutor } from './gpu-executor';
+import { ProcessExecutor } from './process-executor';
 import { isAlive } from './process-group';
-import { driveAll, moduleTask, testResolver } from './testing';
+import { driveAll, fixtures, moduleTask, testResolver } from './testing';
 
 const FAKE = '0:H200:1000:0,1:H200:1000:200';
 let savedFake: string | undefined;
@@ -39,14 +40,26 @@ function metrics(o: TrialOutcome): Record<string, number> {
   return o.metrics;
 }
 
-describe('GpuExecutor with a fake inventory of two GPUs', () => {
-  it('binds every trial to its process\'s GPU and never runs more than two trials on one', async () => {
+/** Wall-clock intervals of the probes, grouped by a key. */
+function intervalsBy(results: TrialOutcome[], key: (o: TrialOutcome, m: Record<string, number>) => number): Map<number, [number, number][]> {
+  const by = new Map<number, [number, number][]>();
+  for (const o of results) {
+    const m = metrics(o);
+    const k = key(o, m);
+    by.set(k, [...(by.get(k) ?? []), [m.start, m.end]]);
+  }
+  return by;
+}
+
+describe('ProcessExecutor on a fake inventory of two GPUs', () => {
+  it('binds every trial to its process\'s GPU, one trial per process, never more than two on a GPU', async () => {
     const executor = await createExecutor({ resolverModule: testResolver, gpus: 'all', trialsPerGpu: 2, heapLimitMb: 64, timeoutMs: 30_000 });
-    expect(executor).toBeInstanceOf(GpuExecutor);
+    expect(executor).toBeInstanceOf(ProcessExecutor);
     expect(executor.capacity).toBe(4);
-    const gpuExec = executor as GpuExecutor;
-    const pids = gpuExec.pids;
-    expect(pids).toHaveLength(2);
+    const procs = executor as ProcessExecutor;
+    const pids = procs.pids;
+    // Two processes per GPU: two trials of one GPU never share a process.
+    expect(new Set(pids).size).toBe(4);
     let results;
     try {
       // More in flight than the GPUs hold: the executor, not the caller, must keep to two each.
@@ -55,35 +68,95 @@ describe('GpuExecutor with a fake inventory of two GPUs', () => {
     } finally {
       await executor.close();
     }
-    const byGpu = new Map<number, [number, number][]>();
     for (const o of results) {
       const m = metrics(o);
       // The trial saw exactly its own process's CUDA_VISIBLE_DEVICES, and device 0 in it.
       expect(m.cvd).toBe(o.attrs.gpu);
       expect(m.device_gpu).toBe(0);
       expect(o.attrs.worker).toMatch(new RegExp(`^gpu${o.attrs.gpu}/pid${m.pid}/t\\d+$`));
-      expect(pids[o.attrs.gpu as number]).toBe(m.pid);
-      const list = byGpu.get(o.attrs.gpu as number) ?? [];
-      list.push([m.start, m.end]);
-      byGpu.set(o.attrs.gpu as number, list);
+      expect(pids).toContain(m.pid);
     }
+    const byGpu = intervalsBy(results, (o) => o.attrs.gpu as number);
     expect([...byGpu.keys()].sort()).toEqual([0, 1]);
     for (const intervals of byGpu.values()) expect(maxOverlap(intervals)).toBeLessThanOrEqual(2);
-    expect(Object.values(gpuExec.peakRunning())).toEqual([2, 2]);
-    // No GPU process is left.
+    for (const intervals of intervalsBy(results, (_o, m) => m.pid).values()) expect(maxOverlap(intervals)).toBe(1);
+    expect(Object.values(procs.peakRunning())).toEqual([2, 2]);
+    // No trial process is left.
     expect(pids.filter(isAlive)).toEqual([]);
   }, 90_000);
 });
 
-describe('GpuExecutor', () => {
-  let executor: GpuExecutor;
+describe('ProcessExecutor on the CPUs (--executor process)', () => {
+  it('runs each trial in a process of its own, one at a time per process, with no GPU', async () => {
+    const executor = await createExecutor({ kind: 'process', resolverModule: testResolver, workers: 2, inventory: [], timeoutMs: 30_000, abortGraceMs: 200 });
+    expect(executor).toBeInstanceOf(ProcessExecutor);
+    expect(executor.capacity).toBe(2);
+    const procs = executor as ProcessExecutor;
+    const pids = procs.pids;
+    expect(new Set(pids).size).toBe(2);
+    expect(pids).not.toContain(process.pid);
+    try {
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => executor.run(moduleTask(i, { ms: 15 }, 'gpu-probe.mjs'), { onReport: async () => 'continue' })));
+      for (const o of results) {
+        const m = metrics(o);
+        expect(o.attrs.gpu).toBeNull();
+        expect(m.device_gpu).toBe(-1);
+        expect(o.attrs.worker).toMatch(new RegExp(`^pid${m.pid}/t\\d+$`));
+      }
+      const byPid = intervalsBy(results, (_o, m) => m.pid);
+      expect([...byPid.keys()].sort()).toEqual([...pids].sort());
+      for (const intervals of byPid.values()) expect(maxOverlap(intervals)).toBe(1);
+      expect(procs.peakRunning()).toEqual({});
+
+      // A trial that ignores its timeout has its thread terminated; its process is not reused.
+      let hung: number | undefined;
+      const t = await executor.run(moduleTask(20, { fault: 'hang' }, 'faults.mjs', { timeoutMs: 300 }), {
+        onReport: async () => 'continue',
+        onStart: (a) => (hung = Number(/pid(\d+)/.exec(String(a.worker))![1])),
+      });
+      expect(t).toMatchObject({ state: 'failed', reason: 'timeout' });
+      await procs.whenReady();
+      expect(procs.pids).toHaveLength(2);
+      expect(procs.pids).not.toContain(hung);
+      const after = await executor.run(moduleTask(21, { ms: 5 }, 'gpu-probe.mjs'), { onReport: async () => 'continue' });
+      expect(after.state).toBe('complete');
+      expect(metrics(after).pid).not.toBe(hung);
+    } finally {
+      await executor.close();
+    }
+    expect(pids.filter(isAlive)).toEqual([]);
+  }, 90_000);
+});
+
+describe('createExecutor with a resolver that asks for isolation', () => {
+  it('runs the trials that need a process in processes and the rest in threads, starting each only when needed', async () => {
+    const executor = await createExecutor({ resolverModule: join(fixtures, 'isolating-resolver.mjs'), workers: 2, inventory: [] });
+    const routed = executor as unknown as { started: { threads: boolean; processes: boolean } };
+    expect(routed.started).toEqual({ threads: false, processes: false });
+    try {
+      const threaded = await executor.run(moduleTask(0, { ms: 5 }, 'gpu-probe.mjs'), { onReport: async () => 'continue' });
+      expect(metrics(threaded).pid).toBe(process.pid);
+      expect(routed.started).toEqual({ threads: true, processes: false });
+      const own = await Promise.all([1, 2].map((i) => executor.run(moduleTask(i, { ms: 30 }, 'gpu-probe.mjs', { backend: 'native' }), { onReport: async () => 'continue' })));
+      const ownPids = own.map((o) => metrics(o).pid);
+      expect(ownPids).not.toContain(process.pid);
+      expect(new Set(ownPids).size).toBe(2);
+      expect(own.map((o) => o.attrs.backend)).toEqual(['native', 'native']);
+      expect(routed.started).toEqual({ threads: true, processes: true });
+    } finally {
+      await executor.close();
+    }
+  }, 60_000);
+});
+
+describe('ProcessExecutor on GPUs', () => {
+  let executor: ProcessExecutor;
   beforeAll(async () => {
-    executor = await GpuExecutor.start({
-      gpus: [
-        { index: 0, name: 'fake', memoryTotalMb: 1000, memoryUsedMb: 0 },
-        { index: 1, name: 'fake', memoryTotalMb: 1000, memoryUsedMb: 400 },
-      ],
-      trialsPerGpu: 3,
+    const gpu0 = { index: 0, name: 'fake', memoryTotalMb: 1000, memoryUsedMb: 0 };
+    const gpu1 = { index: 1, name: 'fake', memoryTotalMb: 1000, memoryUsedMb: 400 };
+    executor = await ProcessExecutor.start({
+      // Three trial processes per GPU.
+      devices: [gpu0, gpu0, gpu0, gpu1, gpu1, gpu1],
       resolverModule: testResolver,
       heapLimitMb: 32,
       timeoutMs: 30_000,
@@ -99,7 +172,7 @@ describe('GpuExecutor', () => {
 
   it('packs trials by their memory estimate and never above a card\'s free memory', async () => {
     // GPU 0 has 1000 MiB free, GPU 1 600 MiB: 450 MiB trials fit two on GPU 0, one on GPU 1,
-    // although each process has three slots.
+    // although each GPU has three processes.
     const tasks = Array.from({ length: 12 }, (_, i) => moduleTask(i, { ms: 30, mem_mb: 450 }, 'gpu-probe.mjs'));
     const before = executor.peakRunning();
     const results = await Promise.all(tasks.map((t) => executor.run(t, { onReport: async () => 'continue' })));
@@ -134,13 +207,21 @@ describe('GpuExecutor', () => {
     expect(steps).toEqual([1, 2]);
   });
 
-  it('isolates thread deaths inside a GPU process', async () => {
+  it('fails only the trial whose thread died, and replaces that trial\'s process', async () => {
+    await executor.whenReady();
+    const workers: Record<string, string> = {};
     const [exit, oom, ok] = await Promise.all(
-      ['exit', 'oom', 'ok'].map((fault, i) => executor.run(moduleTask(i, { fault, x: 2 }), { onReport: async () => 'continue' })),
+      ['exit', 'oom', 'ok'].map((fault, i) => executor.run(moduleTask(i, { fault, x: 2 }), { onReport: async () => 'continue', onStart: (a) => (workers[fault] = String(a.worker)) })),
     );
     expect(exit).toMatchObject({ state: 'failed', reason: 'crash' });
     expect(oom).toMatchObject({ state: 'failed', reason: 'oom' });
     expect(ok).toMatchObject({ state: 'complete', metrics: { loss: 4 } });
+    await executor.whenReady();
+    const pidOf = (w: string) => Number(/pid(\d+)/.exec(w)![1]);
+    expect(executor.pids).toHaveLength(6);
+    expect(executor.pids).not.toContain(pidOf(workers.exit));
+    expect(executor.pids).not.toContain(pidOf(workers.oom));
+    expect(executor.pids).toContain(pidOf(workers.ok));
   }, 60_000);
 
   it('fails the trials of a GPU process that died and starts a new process', async () => {
@@ -153,17 +234,17 @@ describe('GpuExecutor', () => {
       },
     });
     expect(o).toMatchObject({ state: 'failed', reason: 'crash' });
-    expect(o.state === 'failed' && o.error).toMatch(/process of GPU \d was killed by SIGKILL/);
+    expect(o.state === 'failed' && o.error).toMatch(/process of GPU \d \(pid \d+\) was killed by SIGKILL/);
     // The next trials still run, on a fresh process for that GPU.
     const again = await Promise.all([0, 1, 2, 3].map((i) => executor.run(moduleTask(10 + i, { ms: 10 }, 'gpu-probe.mjs'), { onReport: async () => 'continue' })));
     for (const a of again) expect(a.state).toBe('complete');
     await executor.whenReady();
-    expect(executor.pids).toHaveLength(2);
+    expect(executor.pids).toHaveLength(6);
     expect(executor.pids).not.toContain(victim);
     expect(isAlive(victim!)).toBe(false);
   }, 60_000);
 
-  it('leaves Ctrl-C (SIGINT) to the parent: GPU processes survive it', async () => {
+  it('leaves Ctrl-C (SIGINT) to the parent: trial processes survive it', async () => {
     await executor.whenReady();
     const pids = executor.pids;
     for (const pid of pids) process.kill(pid, 'SIGINT');
@@ -173,7 +254,7 @@ describe('GpuExecutor', () => {
     expect(pids.filter(isAlive)).toEqual(pids);
   });
 
-  it('passes an interrupt to the GPU process', async () => {
+  it('passes an interrupt to the trial process', async () => {
     const abort = new AbortController();
     const o = await executor.run(moduleTask(4, { fault: 'hang-polite' }), {
       onReport: async () => 'continue',
@@ -184,7 +265,7 @@ describe('GpuExecutor', () => {
   });
 });
 
-describe('driveAll over GPU processes', () => {
+describe('driveAll over trial processes', () => {
   it('keeps the executor full with one caller per slot', async () => {
     const executor = await createExecutor({ resolverModule: testResolver, gpus: '1', trialsPerGpu: 2 });
     try {

@@ -1,9 +1,12 @@
-// GPU process entry (bundled to dist/gpu-child.mjs). The parent forks one per GPU with
-// CUDA_VISIBLE_DEVICES set, since CUDA reads it once per process; this process hosts a thread
-// pool of `trialsPerGpu` workers and relays reports and decisions over IPC.
+// Trial-process entry (bundled to dist/process-child.mjs). The parent forks one per trial slot:
+// on a GPU with CUDA_VISIBLE_DEVICES set (CUDA reads it once per process), or on the CPUs for
+// workloads whose native library must not serve two trials in one process. It runs one trial at a
+// time on a single worker thread and relays reports and decisions over IPC. When that thread
+// had to be terminated (a timeout, an interrupt the trial ignored) or died, the process exits
+// after the outcome and the parent starts a fresh one.
 import type { Decision } from '@segtune/core';
 import { describeError } from './failure';
-import type { ChildMessage, ParentMessage } from './gpu-protocol';
+import type { ChildMessage, ParentMessage } from './process-protocol';
 import { PoolExecutor } from './pool-executor';
 
 let executor: PoolExecutor | undefined;
@@ -11,9 +14,13 @@ const running = new Map<number, AbortController>();
 const waiting = new Map<number, { resolve(d: Decision): void; reject(e: Error): void }>();
 let nextRid = 0;
 let closing = false;
+let threadLost = false;
 
-function send(m: ChildMessage): void {
-  if (process.connected) process.send!(m);
+function send(m: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve();
+    process.send!(m, undefined, {}, () => resolve());
+  });
 }
 
 async function shutdown(code: number): Promise<never> {
@@ -30,18 +37,21 @@ process.on('message', (m: ParentMessage) => {
       try {
         executor = new PoolExecutor({
           resolverModule: m.config.resolverModule,
-          workers: m.config.trialsPerGpu,
+          workers: 1,
           heapLimitMb: m.config.heapLimitMb,
           timeoutMs: m.config.timeoutMs,
           abortGraceMs: m.config.abortGraceMs,
           gpu: m.config.gpu,
-          // CUDA_VISIBLE_DEVICES leaves this process exactly one device, numbered 0.
-          deviceGpu: 0,
-          workerPrefix: `gpu${m.config.gpu}/`,
+          // CUDA_VISIBLE_DEVICES leaves a GPU process exactly one device, numbered 0.
+          deviceGpu: m.config.gpu === null ? null : 0,
+          workerPrefix: m.config.gpu === null ? '' : `gpu${m.config.gpu}/`,
+          onThreadLost: () => {
+            threadLost = true;
+          },
         });
-        send({ t: 'ready', pid: process.pid });
+        void send({ t: 'ready', pid: process.pid });
       } catch (e) {
-        send({ t: 'fatal', error: describeError(e) });
+        void send({ t: 'fatal', error: describeError(e) });
         void shutdown(1);
       }
       return;
@@ -53,17 +63,22 @@ process.on('message', (m: ParentMessage) => {
       executor
         .run(task, {
           signal: abort.signal,
-          onStart: (attrs) => send({ t: 'start', id, attrs }),
-          onAttrs: (attrs) => send({ t: 'attrs', id, attrs }),
+          onStart: (attrs) => void send({ t: 'start', id, attrs }),
+          onAttrs: (attrs) => void send({ t: 'attrs', id, attrs }),
           onReport: (step, values) =>
             new Promise<Decision>((resolve, reject) => {
               const rid = nextRid++;
               waiting.set(rid, { resolve, reject });
-              send({ t: 'report', id, rid, step, values });
+              void send({ t: 'report', id, rid, step, values });
             }),
         })
-        .then((outcome) => send({ t: 'outcome', id, outcome }))
-        .finally(() => running.delete(id));
+        .then(async (outcome) => {
+          running.delete(id);
+          // Tell the parent first, so that it sends this process no further trial.
+          if (threadLost) await send({ t: 'recycle' });
+          await send({ t: 'outcome', id, outcome });
+          if (threadLost) await shutdown(0);
+        });
       return;
     }
     case 'decision': {

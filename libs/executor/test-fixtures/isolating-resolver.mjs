@@ -1,0 +1,7 @@
+// The test resolver, plus an isolation rule: trials asking for the 'native' backend get a
+// process of their own (as the CLI's resolver does for native TensorFlow).
+export { resolveWorkload, estimateMemoryBytes } from './resolver.mjs';
+
+export function isolation(_spec, { backend }) {
+  return backend === 'native' ? 'process' : 'thread';
+}
