@@ -51,9 +51,11 @@ describe('endLeftoverProcessGroup', () => {
 
   it('ends the members left in a group whose leader exited', async () => {
     const p = spawn('sh', ['-c', 'sleep 30 & echo $!'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    // Listen for the exit at once: the shell may be gone before its output is read.
+    const exited = new Promise((r) => p.once('exit', r));
     const child = await new Promise<number>((res) => p.stdout!.once('data', (d: Buffer) => res(Number(String(d).trim()))));
     const started = processStartTime(p.pid!) ?? String(BigInt(processStartTime(child)!));
-    await new Promise((r) => p.once('exit', r));
+    await exited;
     expect(running(child)).toBe(true);
     expect(endLeftoverProcessGroup({ command_pgid: p.pid, command_started: started })).toBe(1);
     expect(await gone(child)).toBe(true);
