@@ -7,7 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadModel, saveModel, syntheticShapes, trainUNet, trialSettings, type BackendInfo, type SegDataset } from '@segtune/seg';
-import { nativeAvailable } from '../libs/seg/src/backend/init-backend';
+import { nativeAvailable } from '../libs/seg/src/backend/tensorflow-cache';
 import { repoRoot, runCli } from './support/cli';
 
 const available = nativeAvailable('cpu');

@@ -45,10 +45,18 @@ let seg: typeof import('@segtune/seg') | undefined;
  */
 export async function isolation(spec: WorkloadSpec, context: { backend?: string }): Promise<'thread' | 'process'> {
   if (spec.kind !== 'segmentation') return 'thread';
-  const { mayLoadNative } = await import('@segtune/seg/native-env');
   const own = (spec as { backend?: unknown }).backend;
-  return mayLoadNative(context.backend ?? (typeof own === 'string' ? own : undefined)) ? 'process' : 'thread';
+  const backend = context.backend ?? (typeof own === 'string' ? own : undefined);
+  // Asked before every trial: what is set up is looked up on disk once per backend name.
+  let decided = isolationByBackend.get(backend);
+  if (!decided) {
+    decided = import('@segtune/seg/native-env').then(({ mayLoadNative }) => (mayLoadNative(backend) ? 'process' : 'thread'));
+    isolationByBackend.set(backend, decided);
+  }
+  return decided;
 }
+
+const isolationByBackend = new Map<string | undefined, Promise<'thread' | 'process'>>();
 
 /** Memory a trial will need, for GPU packing; undefined when the workload cannot tell. */
 export async function estimateMemoryBytes(spec: WorkloadSpec, params: Params): Promise<number | undefined> {

@@ -86,6 +86,7 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
     if (kind === 'gpu' && !gpus.length) throw new UserError(`--executor gpu: no GPU selected (--gpus ${options.gpus ?? 'all'} found none)`);
   }
   const common = { resolverModule: options.resolverModule, heapLimitMb: options.heapLimitMb, timeoutMs: options.timeoutMs, abortGraceMs: options.abortGraceMs };
+  const childFile = bundledEntry('process-child.mjs');
   if (gpus.length) {
     const trialsPerGpu = options.trialsPerGpu ?? 1;
     return ProcessExecutor.start({
@@ -94,13 +95,12 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
       devices: gpus.flatMap((g) => Array<GpuInfo>(trialsPerGpu).fill(g)),
       env: options.trialEnv?.({ trialsAtOnce: gpus.length * trialsPerGpu, gpu: true }),
       estimateMemoryBytes: resolver.estimateMemoryBytes ? (spec, params) => resolver.estimateMemoryBytes!(spec, params) : undefined,
-      childFile: bundledEntry('process-child.mjs'),
+      childFile,
     });
   }
   const workers = options.workers ?? availableParallelism();
   const env = options.trialEnv?.({ trialsAtOnce: workers, gpu: false }) ?? {};
   applyEnv(env);
-  const childFile = bundledEntry('process-child.mjs');
   const workerFile = bundledEntry('worker.mjs');
   const processes = () => ProcessExecutor.start({ ...common, devices: Array<null>(workers).fill(null), env, childFile });
   const threads = () => new PoolExecutor({ ...common, workers, workerFile });

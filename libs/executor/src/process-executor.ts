@@ -79,6 +79,8 @@ export class ProcessExecutor implements Executor {
   private readonly childFile: string;
   private readonly resolverModule: string;
   private readonly peak = new Map<number, number>();
+  /** Some process is on a GPU: memory estimates matter. */
+  private readonly onGpus: boolean;
   private nextId = 0;
   private closed = false;
 
@@ -89,6 +91,7 @@ export class ProcessExecutor implements Executor {
     this.childFile = options.childFile ?? bundledEntry('process-child.mjs');
     this.slots = options.devices.map((gpu) => ({ gpu, ready: false, recycling: false, bootFailures: 0, dead: false, onReady: [] }));
     for (const s of this.slots) if (s.gpu) this.peak.set(s.gpu.index, 0);
+    this.onGpus = this.peak.size > 0;
   }
 
   /** Starts every process and waits until all are ready. */
@@ -138,7 +141,7 @@ export class ProcessExecutor implements Executor {
     if (options.signal?.aborted) return { state: 'failed', reason: 'interrupted', error: 'interrupted before the trial started', attrs };
 
     let estimate: number | undefined;
-    if (this.options.estimateMemoryBytes && this.slots.some((s) => s.gpu)) {
+    if (this.options.estimateMemoryBytes && this.onGpus) {
       try {
         const e = await this.options.estimateMemoryBytes(task.workload, task.params);
         if (typeof e === 'number' && Number.isFinite(e) && e > 0) estimate = e;
@@ -345,7 +348,7 @@ export class ProcessExecutor implements Executor {
 
   private onExit(slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (slot.child !== child) return;
-    const wasReady = slot.ready || slot.recycling || slot.job !== undefined;
+    const wasReady = slot.ready || slot.recycling;
     slot.child = undefined;
     slot.ready = false;
     slot.recycling = false;

@@ -3,6 +3,7 @@ import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UserError, type Workload, type WorkloadResolver } from '@segtune/core';
 import type { Params, WorkloadSpec } from '@segtune/space';
+import type { Isolation } from './routing-executor';
 
 /**
  * The module every executor thread and trial process imports to turn a `workload:` block into a
@@ -17,7 +18,7 @@ export interface ResolverModule {
    * default) or needs one of its own (`process`): native TensorFlow, say, which is not safe to
    * run as two runtimes in threads of one process.
    */
-  isolation?(spec: WorkloadSpec, context: { backend?: string }): 'thread' | 'process' | Promise<'thread' | 'process'>;
+  isolation?(spec: WorkloadSpec, context: { backend?: string }): Isolation | Promise<Isolation>;
 }
 
 /** An absolute path or a file URL, as a file URL string. */

@@ -10,8 +10,6 @@ import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm'
 import { UserError } from '@segtune/core';
 import { gpuVisible } from './gpu-visible';
 import { findInstall, nativeAvailable, nodePackageName, requireInstall, type NativeVariant } from './tensorflow-cache';
-
-export { nativeAvailable };
 import { configureWasmPaths } from './wasm-paths';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
