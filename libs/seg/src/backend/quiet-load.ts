@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 // TensorFlow prints a few lines while its library loads (the oneDNN notice, and on the CUDA
 // build the "Unable to register cu… factory" lines), before its logging is set up, so
 // TF_CPP_MIN_LOG_LEVEL cannot silence them, and Node cannot redirect a native library's stderr.
@@ -5,6 +7,9 @@
 // libtensorflow_cc with stderr sent to a temporary file, then writes back whatever else was
 // printed meanwhile (by other threads) and drops TensorFlow's own pre-logging lines. The
 // binding, loaded next, finds the library already loaded (same soname) and prints nothing.
+// fd 2 is the process's, shared by its worker threads: one mutex keeps two threads' loads from
+// interleaving their dup2s (the second would save the first's temporary file as "stderr" and
+// restore it, losing stderr for good), and a library already loaded is not redirected at all.
 export const QUIET_LOAD_CC = String.raw`
 #include <node_api.h>
 #include <dlfcn.h>
@@ -12,7 +17,10 @@ export const QUIET_LOAD_CC = String.raw`
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <mutex>
 #include <string>
+
+static std::mutex load_mutex;
 
 static napi_value Load(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -23,6 +31,9 @@ static napi_value Load(napi_env env, napi_callback_info info) {
   napi_get_value_string_utf8(env, args[0], path, sizeof path, &len);
   bool quiet = false;
   napi_get_value_bool(env, args[1], &quiet);
+  std::lock_guard<std::mutex> guard(load_mutex);
+  void* loaded = dlopen(path, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
+  if (loaded) quiet = false; // nothing left to print
   int saved = -1, tmp = -1;
   if (quiet) {
     fflush(stderr);
@@ -34,7 +45,7 @@ static napi_value Load(napi_env env, napi_callback_info info) {
       if (saved < 0 || dup2(tmp, 2) < 0) { if (saved >= 0) close(saved); saved = -1; }
     }
   }
-  void* handle = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+  void* handle = loaded ? loaded : dlopen(path, RTLD_NOW | RTLD_GLOBAL);
   std::string error = handle ? "" : dlerror();
   std::string captured;
   if (saved >= 0) {
@@ -67,6 +78,12 @@ NAPI_MODULE_INIT() {
 `;
 
 export const QUIET_LOAD_GYP = JSON.stringify({ targets: [{ target_name: 'quiet_load', sources: ['quiet_load.cc'], libraries: ['-ldl'] }] });
+
+/**
+ * Which quiet loader an install holds (ready.json's `quietLoader`): a digest of its source and
+ * build file, so that a change to either rebuilds the loader of every cached install.
+ */
+export const QUIET_LOADER_ID = createHash('sha256').update(QUIET_LOAD_CC).update(QUIET_LOAD_GYP).digest('hex').slice(0, 16);
 
 /** TensorFlow's lines from before its logging starts (absl's format, and its preamble). */
 const TF_PRELOG = /^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w.+-]+:\d+\] .*)$/;

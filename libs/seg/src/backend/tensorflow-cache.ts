@@ -27,8 +27,8 @@ export interface TensorflowInstall {
   /** The built tfjs-node(-gpu) package folder. */
   packageDir: string;
   builtAt: string;
-  /** Built with quiet-load.ts's addon (quiet/quiet_load.node). */
-  quietLoader?: boolean;
+  /** Which of quiet-load.ts's addons (quiet/quiet_load.node) it holds: QUIET_LOADER_ID, or true before loaders had ids. */
+  quietLoader?: boolean | string;
 }
 
 const requireHere = createRequire(import.meta.url);

@@ -23,7 +23,7 @@ import {
 } from './tensorflow-cache';
 import { hasNvidiaDriver } from './gpu-visible';
 import { probeInstall, type ProbeResult } from './tensorflow-probe';
-import { QUIET_LOAD_CC, QUIET_LOAD_GYP } from './quiet-load';
+import { QUIET_LOAD_CC, QUIET_LOAD_GYP, QUIET_LOADER_ID } from './quiet-load';
 import { WHEEL_EXTRACT_PY } from './wheel-extract';
 
 export interface SetupOptions {
@@ -63,8 +63,14 @@ export async function setupTensorflow(options: SetupOptions = {}): Promise<Setup
   const existing = options.force ? undefined : readInstall(dir);
   if (existing && !existing.quietLoader) log(`the install in ${dir} predates the quiet loader; building it again`);
   else if (existing) {
-    const probe = await probeInstall(existing);
-    if (probe.ok) return { install: existing, probe, built: false, seconds: (Date.now() - started) / 1000 };
+    let install = existing;
+    if (existing.quietLoader !== QUIET_LOADER_ID) {
+      // Only the small loader changed: rebuild it in place (seconds), keep the binding.
+      log(`the quiet loader in ${dir} is from another segtune version; building it again`);
+      install = renewQuietLoader(existing, home, options.verbose ?? false);
+    }
+    const probe = await probeInstall(install);
+    if (probe.ok) return { install, probe, built: false, seconds: (Date.now() - started) / 1000 };
     log(`the install in ${dir} does not load (${probe.error}); building it again`);
   }
 
@@ -128,7 +134,7 @@ export async function setupTensorflow(options: SetupOptions = {}): Promise<Setup
     rmSync(join(pkgDir, 'build'), { recursive: true, force: true });
     buildQuietLoader(stage, tools, run);
 
-    const marker = { variant, tfVersion, tfjsVersion, builtAt: new Date().toISOString(), node: process.version, napi: NAPI_VERSION, quietLoader: true };
+    const marker = { variant, tfVersion, tfjsVersion, builtAt: new Date().toISOString(), node: process.version, napi: NAPI_VERSION, quietLoader: QUIET_LOADER_ID };
     writeFileSync(join(stage, 'ready.json'), JSON.stringify(marker, null, 2) + '\n');
     const probe = await probeInstall({ ...marker, dir: stage, packageDir: pkgDir });
     if (!probe.ok) throw new Error(`the binding was built but does not load: ${probe.error}`);
@@ -312,6 +318,35 @@ function buildQuietLoader(stage: string, tools: Tools, run: Run): void {
   run('node-gyp (quiet loader)', process.execPath, [tools.nodeGyp, 'rebuild', `--nodedir=${tools.nodeDir}`], { cwd: dir });
   renameSync(join(dir, 'build', 'Release', 'quiet_load.node'), join(dir, 'quiet_load.node'));
   rmSync(join(dir, 'build'), { recursive: true, force: true });
+}
+
+/**
+ * A ready install's quiet loader built again from this segtune's source, under the install's
+ * lock. Interrupted, it leaves the old marker (so the next setup redoes it) and at worst no
+ * loader, which only costs TensorFlow's start-up lines on stderr.
+ */
+function renewQuietLoader(install: TensorflowInstall, home: string, verbose: boolean): TensorflowInstall {
+  const tools = checkPrerequisites(install.variant, home);
+  const release = takeLock(install.dir);
+  const stage = `${install.dir}.partial`;
+  try {
+    rmSync(stage, { recursive: true, force: true });
+    mkdirSync(stage, { recursive: true });
+    buildQuietLoader(stage, tools, runner(verbose));
+    const quiet = join(install.dir, 'quiet');
+    rmSync(quiet, { recursive: true, force: true });
+    renameSync(join(stage, 'quiet'), quiet);
+    const marker = join(install.dir, 'ready.json');
+    const doc = JSON.parse(readFileSync(marker, 'utf8')) as Record<string, unknown>;
+    writeFileSync(`${marker}.tmp`, JSON.stringify({ ...doc, quietLoader: QUIET_LOADER_ID }, null, 2) + '\n');
+    renameSync(`${marker}.tmp`, marker);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+    release();
+  }
+  const renewed = readInstall(install.dir);
+  if (!renewed) throw new Error(`${install.dir} is not a ready install after its quiet loader was rebuilt`);
+  return renewed;
 }
 
 /** deps/include and deps/lib as the binding's build and its RUNPATH ($ORIGIN/../../deps/lib) expect. */
