@@ -82,6 +82,24 @@ describe('segtune search', () => {
     expect(doc.trials).toHaveLength(4);
   });
 
+  it('runs partial configurations first, from the space file and from --enqueue, the sampler filling the rest', () => {
+    writeFileSync(join(dir, 'partial.yaml'), QUAD('enqueue:\n  - { x: 1.25 }\n').replace('name: quad', 'name: partialquad'));
+    writeFileSync(join(dir, 'y-only.yaml'), 'params:\n  y: -2.5\n');
+    const r = runCli(['search', 'partial.yaml', '--trials', '3', '--storage', join(dir, 'partial.db'), '--seed', '3', '--json', '--enqueue', 'y-only.yaml', '--no-export'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const [a, b, c] = JSON.parse(r.stdout).trials;
+    expect(a).toMatchObject({ state: 'complete', params: { x: 1.25 }, attrs: { enqueued: true, fixed_params: ['x'] } });
+    expect(b).toMatchObject({ state: 'complete', params: { y: -2.5 }, attrs: { enqueued_from: 'y-only.yaml', fixed_params: ['y'] } });
+    for (const t of [a, b, c]) expect(Object.keys(t.params).sort()).toEqual(['x', 'y']);
+    expect(a.params.y).not.toBe(b.params.y);
+    expect(c.attrs.enqueued).toBeUndefined();
+    // A value outside the space is still refused before anything runs.
+    writeFileSync(join(dir, 'y-bad.yaml'), 'params:\n  y: 9\n');
+    const bad = runCli(['search', 'quad.yaml', '--trials', '1', '--storage', join(dir, 'partial-bad.db'), '--enqueue', 'y-bad.yaml'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--enqueue: y-bad\.yaml does not fit the space: "y": 9 is outside \[-5, 5\]/);
+  });
+
   it('survives SIGKILL mid-study: --resume keeps completed trials, fails the running ones with the reason, and finishes', async () => {
     const db = join(dir, 'kill.db');
     const env = { SEGTUNE_TEST_DELAY_MS: '60' };

@@ -42,6 +42,62 @@ describe('Study ask / report / tell', () => {
     await expect(study.enqueue({ x: 9, k: 2 })).rejects.toThrow(/"x": 9 is outside \[-3, 3\]/);
   });
 
+  it('completes a partial enqueued configuration with the sampler, keeping the given values (Optuna enqueue_trial)', async () => {
+    // A sampler that proposes a fixed configuration: the given value must win over its x, and its
+    // k must fill the param left out; the context is that of any trial of that number.
+    const seen: number[] = [];
+    const sampler: Sampler = { name: 'fixed', suggest: (ctx) => (seen.push(ctx.trialNumber, ctx.history.length), { x: -2, k: 3 }) };
+    const { study } = await makeStudy({ sampler });
+    const first = (await study.ask())!;
+    await study.tell(first, { state: 'complete', metrics: { value: 1 } });
+    await study.enqueue({ x: 0.25 });
+    const t = (await study.ask())!;
+    expect(t.params).toEqual({ x: 0.25, k: 3 });
+    expect(t.attrs).toMatchObject({ enqueued: true, fixed_params: ['x'] });
+    expect(seen).toEqual([0, 0, 1, 1]);
+    // Stored too, so other workers and the executor see the whole configuration.
+    expect((await study.trials()).find((x) => x.number === 1)!.params).toEqual({ x: 0.25, k: 3 });
+    // A full one is not touched by the sampler and gets no fixed_params.
+    await study.enqueue({ x: 1, k: 1 });
+    const full = (await study.ask())!;
+    expect(full.params).toEqual({ x: 1, k: 1 });
+    expect(full.attrs.fixed_params).toBeUndefined();
+    expect(seen).toHaveLength(4);
+    await expect(study.enqueue({ k: 9 })).rejects.toThrow(/"k": 9 is outside \[1, 4\]/);
+    await expect(study.enqueue({ nope: 1 })).rejects.toThrow(/unknown param "nope"/);
+  });
+
+  it('a partial enqueue into a conditional space: the given parent opens its branch, the sampler fills it', async () => {
+    const loaded = parseSpace(
+      `name: cond
+objectives: [{ name: value, direction: minimize }]
+params:
+  opt: { type: categorical, choices: [sgd, adam] }
+  momentum: { type: float, low: 0, high: 1, when: { opt: sgd } }
+  beta: { type: float, low: 0.5, high: 0.999, when: { opt: adam } }
+workload: { kind: benchmark, function: branin }
+`,
+      'cond.yaml',
+    );
+    const storage = new MemoryStorage();
+    const record = await storage.createStudy({ name: 'cond', objectives: loaded.spec.objectives, seed: 5 });
+    // The sampler proposes the other branch: its beta is dropped, momentum is drawn for the
+    // branch the given opt opened.
+    const sampler: Sampler = { name: 'other-branch', suggest: () => ({ opt: 'adam', beta: 0.9 }) };
+    const study = new Study({ storage, record, space: loaded.space, sampler });
+    await study.enqueue({ opt: 'sgd' });
+    const t = (await study.ask())!;
+    expect(Object.keys(t.params)).toEqual(['opt', 'momentum']);
+    expect(t.params.opt).toBe('sgd');
+    expect(t.params.momentum).toBeGreaterThanOrEqual(0);
+    expect(t.params.momentum).toBeLessThanOrEqual(1);
+    // A child given without its parent is kept when the sampler's parent opens it...
+    await study.enqueue({ beta: 0.6 });
+    expect((await study.ask())!.params).toEqual({ opt: 'adam', beta: 0.6 });
+    // ...and refused up front when the given parent closes it.
+    await expect(study.enqueue({ opt: 'sgd', beta: 0.6 })).rejects.toThrow(/"beta" is inactive given opt="sgd"/);
+  });
+
   it('is reproducible: the same seed gives the same suggestions', async () => {
     const a = await makeStudy({ seed: 11 });
     const b = await makeStudy({ seed: 11 });

@@ -64,7 +64,7 @@ export function buildProgram(): Command {
     .option('--heap-limit-mb <n>', "heap limit of each trial's worker thread (a trial above it fails as oom)", positiveInt('--heap-limit-mb'))
     .option('--max-failures <n>', 'stop starting trials after N failed trials in a row (exit 1)', positiveInt('--max-failures'))
     .addOption(new Option('--executor <kind>', 'where trials run: auto (GPU processes, else threads, or a process per trial on native TensorFlow), pool (threads), process (a process per trial), gpu, inline').choices(['auto', 'inline', 'pool', 'process', 'gpu']))
-    .option('--enqueue <file...>', 'export files (segtune export) whose params run first')
+    .option('--enqueue <file...>', 'export files (segtune export), or YAML/JSON with a params: mapping of some params, that run first (the sampler fills params left out)')
     .option('--warm-start <study[@storage]>', "an earlier study whose trials the sampler starts from (repeat for several; storage: --storage's)", collect, [] as string[])
     .option('--stop-when <rule>', 'stop once a rule holds: patience:N (no better trial in N) or regret:auto|regret:VALUE (GP regret bound below the noise or VALUE); repeatable', collect, [] as string[])
     .option('--no-export', 'write no plot or export into results/<study>/ at the end')

@@ -9,7 +9,7 @@ export * from './storage';
 export { toMetrics, type Workload, type WorkloadContext, type WorkloadResolver, type DeviceInfo, type WorkloadResume } from './workload';
 export type { Executor, TrialTask, TrialOutcome, RunOptions } from './executor';
 export type { Tracker, StudyEvent } from './tracker';
-export { Study, type StudyOptions, type TellOutcome } from './study';
+export { Study, type EnqueueOptions, type StudyOptions, type TellOutcome } from './study';
 export { runController, resumePointOf, type ControllerOptions, type ControllerResult, type StopReason } from './controller';
 export { failDeadTrials, failDeadLocalTrials, processIdentity, processAlive, sameMachine, endLeftoverCommands } from './recovery';
 export { pathInside, studyOutputDir } from './output-path';

@@ -1,4 +1,4 @@
-import type { Budget, Params, Space } from '@segtune/space';
+import { decodeValue, type Budget, type Params, type Space } from '@segtune/space';
 import { Rng } from './rng';
 import { parseConstraint, type Constraint, type Objective } from './objectives';
 import type { Sampler, SamplerContext } from './sampler';
@@ -31,6 +31,14 @@ export type TellOutcome =
  * history snapshot that is synced incrementally (only trials changed since the last sync are
  * read), so asking stays cheap at 10,000 trials and reflects other workers' trials.
  */
+export interface EnqueueOptions {
+  /**
+   * Accept params the space does not hold yet (a define-by-run study, whose space grows as the
+   * objective asks): they are kept with the trial for the objective to find.
+   */
+  unknownParams?: boolean;
+}
+
 export class Study {
   readonly storage: Storage;
   readonly record: StudyRecord;
@@ -88,11 +96,18 @@ export class Study {
     return [...this.cache.values()].sort((a, b) => a.number - b.number);
   }
 
-  /** Adds a fixed configuration that `ask` hands out before sampling anything new. */
-  async enqueue(params: Params, attrs: TrialAttrs = {}): Promise<Trial> {
-    const problems = this.space.validate(params);
+  /**
+   * Adds a configuration that `ask` hands out before sampling anything new. It may be partial
+   * (Optuna's enqueue_trial): the params left out are the sampler's when the trial is asked for,
+   * and attr `fixed_params` names the given ones.
+   */
+  async enqueue(params: Params, attrs: TrialAttrs = {}, options: EnqueueOptions = {}): Promise<Trial> {
+    const unknown = Object.keys(params).filter((k) => !this.space.has(k));
+    const problems = this.space.validatePartial(options.unknownParams ? Object.fromEntries(Object.entries(params).filter(([k]) => this.space.has(k))) : params);
     if (problems.length) throw new Error(`enqueued configuration is invalid: ${problems.join('; ')}`);
-    const trial = await this.storage.createTrial(this.id, { state: 'waiting', params: this.space.ordered(params), attrs: { ...attrs, enqueued: true } });
+    const partial = unknown.length > 0 || this.space.missing(params).length > 0;
+    const given = partial ? params : this.space.ordered(params);
+    const trial = await this.storage.createTrial(this.id, { state: 'waiting', params: given, attrs: { ...attrs, enqueued: true, ...(partial ? { fixed_params: Object.keys(given) } : {}) } });
     if (!trial) throw new Error('storage refused to create a waiting trial');
     return trial;
   }
@@ -105,31 +120,16 @@ export class Study {
     const base = { worker: this.worker, ...processIdentity(), ...attrs };
     const limit = maxTrials === undefined ? undefined : { maxTrials };
     const claimed = await this.storage.claimWaitingTrial(this.id, base, limit);
-    if (claimed) return this.started(claimed);
+    if (claimed) return this.started(await this.completeClaimed(claimed));
     const trial = await this.storage.createTrial(this.id, { state: 'running', params: {}, attrs: base }, limit);
     if (!trial) return undefined;
     let suggestion: Suggestion;
     try {
-      const needsHistory = this.sampler.needsHistory !== false || this.scheduler.suggest !== undefined;
-      const all = needsHistory ? await this.trials() : [];
-      const history = all.filter((t) => t.state === 'complete' || t.state === 'pruned' || t.state === 'failed');
-      const running = all.filter((t) => t.state === 'running' && t.id !== trial.id && Object.keys(t.params).length > 0);
-      const ctx: SamplerContext = {
-        space: this.space,
-        objectives: this.objectives,
-        constraints: this.constraints,
-        history,
-        running,
-        rng: Rng.derive(this.record.seed, 'sample', trial.number),
-        trialNumber: trial.number,
-        budget: this.budget,
-        seed: this.record.seed,
-        ...(this.prior.length ? { prior: this.prior } : {}),
-      };
+      const ctx = await this.samplerContext(trial, this.scheduler.suggest !== undefined);
       // A scheduler that owns the choice (a paused configuration to resume) goes first.
       suggestion = (await this.scheduler.suggest?.(ctx)) ?? { params: await this.sampler.suggest(ctx) };
     } catch (e) {
-      await this.storage.finishTrial(trial.id, { state: 'failed', attrs: { reason: 'sampler', error: `sampler failed: ${(e as Error).message}` } });
+      await this.failSampler(trial, e);
       throw e;
     }
     const params = this.space.ordered(suggestion.params);
@@ -144,6 +144,54 @@ export class Study {
     };
     if (Object.keys(extra).length) await this.storage.updateTrialAttrs(trial.id, extra);
     return this.started({ ...trial, params, attrs: { ...trial.attrs, ...extra } });
+  }
+
+  /** What a sampler sees when it proposes `trial`'s params. */
+  private async samplerContext(trial: Trial, forScheduler: boolean): Promise<SamplerContext> {
+    const needsHistory = this.sampler.needsHistory !== false || forScheduler;
+    const all = needsHistory ? await this.trials() : [];
+    const history = all.filter((t) => t.state === 'complete' || t.state === 'pruned' || t.state === 'failed');
+    const running = all.filter((t) => t.state === 'running' && t.id !== trial.id && Object.keys(t.params).length > 0);
+    return {
+      space: this.space,
+      objectives: this.objectives,
+      constraints: this.constraints,
+      history,
+      running,
+      rng: Rng.derive(this.record.seed, 'sample', trial.number),
+      trialNumber: trial.number,
+      budget: this.budget,
+      seed: this.record.seed,
+      ...(this.prior.length ? { prior: this.prior } : {}),
+    };
+  }
+
+  private async failSampler(trial: Trial, e: unknown): Promise<void> {
+    await this.storage.finishTrial(trial.id, { state: 'failed', attrs: { reason: 'sampler', error: `sampler failed: ${(e as Error).message}` } });
+  }
+
+  /**
+   * A claimed enqueued trial whose configuration leaves active params out: the sampler proposes
+   * a whole configuration over the history (as for any trial of that number) and the given
+   * values override it, as Optuna does with fixed params; a param neither has (a branch only the
+   * given values open) is drawn uniformly. Params the space does not know are kept for
+   * define-by-run studies, whose space grows as the objective asks.
+   */
+  private async completeClaimed(claimed: Trial): Promise<Trial> {
+    const given = claimed.params;
+    if (this.space.missing(given).length === 0) return claimed;
+    let proposal: Params;
+    try {
+      proposal = this.space.dimension ? await this.sampler.suggest(await this.samplerContext(claimed, false)) : {};
+    } catch (e) {
+      await this.failSampler(claimed, e);
+      throw e;
+    }
+    const rng = Rng.derive(this.record.seed, 'fill', claimed.number);
+    const params = { ...this.space.complete(given, proposal, (p) => decodeValue(p, rng.random())) };
+    for (const [k, v] of Object.entries(given)) if (!this.space.has(k)) params[k] = v;
+    await this.storage.setTrialParams(claimed.id, params);
+    return { ...claimed, params };
   }
 
   private started(trial: Trial): Trial {

@@ -22,6 +22,8 @@ export interface TrialAttrs {
   bracket?: number;
   /** Set when the trial came from `enqueue`. */
   enqueued?: boolean;
+  /** The params an enqueued partial configuration gave; the sampler chose the others. */
+  fixed_params?: string[];
   /** How many times this configuration was retried after a stale/failed run. */
   retry_of?: number;
   retries?: number;

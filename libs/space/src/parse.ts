@@ -147,7 +147,8 @@ export function parseSpace(text: string, file = '<space>'): LoadedSpace {
     if (problem) throw new SpaceError(problem.detail, locate(['scheduler', ...problem.path]));
   }
   (spec.enqueue ?? []).forEach((cfg, i) => {
-    const problems = space.validate(cfg);
+    // Partial configurations are welcome: the sampler fills what is left out.
+    const problems = space.validatePartial(cfg);
     if (problems.length) throw new SpaceError(`enqueued configuration is invalid: ${problems[0]}`, locate(['enqueue', i]));
   });
   return { spec, space, source: text, file };

@@ -109,6 +109,59 @@ export class Space {
     return problems;
   }
 
+  /**
+   * Checks a partial configuration (Optuna's enqueue_trial with some params left to the
+   * sampler): every given param must be known, hold a valid value, and not be inactive given
+   * its `when` parents where those are all given too. Empty when it is valid.
+   */
+  validatePartial(params: Params): string[] {
+    const problems: string[] = [];
+    for (const key of Object.keys(params)) {
+      if (!this.has(key)) {
+        problems.push(`unknown param "${key}"`);
+        continue;
+      }
+      const p = this.param(key);
+      const problem = valueProblem(p, params[key]);
+      if (problem) problems.push(`"${key}": ${problem}`);
+      else if (this.ancestorsGiven(p, params) && !this.isActive(p, params)) {
+        problems.push(`"${key}" is inactive given ${Object.keys(p.when ?? {}).map((k) => `${k}=${JSON.stringify(params[k])}`).join(', ')}`);
+      }
+    }
+    return problems;
+  }
+
+  /** The active params a configuration has no value for (empty for a full one). */
+  missing(params: Params): string[] {
+    const out: string[] = [];
+    for (const p of this.evaluationOrder) if (!(p.name in params) && this.isActive(p, params)) out.push(p.name);
+    return out;
+  }
+
+  /**
+   * A full configuration from a partial one: the given values where active, the others from
+   * `proposal` (a sampler's suggestion), `fallback` for what neither has (a branch the given
+   * values opened). Given params that turn out inactive are left out, as `ordered` does.
+   */
+  complete(given: Params, proposal: Params, fallback: (p: ParamDef) => ParamValue): Params {
+    const out: Params = {};
+    for (const p of this.evaluationOrder) {
+      if (!this.isActive(p, out)) continue;
+      const v = p.name in given ? given[p.name] : proposal[p.name];
+      out[p.name] = v !== undefined && valueProblem(p, v) === undefined ? v : fallback(p);
+    }
+    return this.ordered(out);
+  }
+
+  private ancestorsGiven(p: ParamDef, params: Params): boolean {
+    for (const parent of Object.keys(p.when ?? {})) {
+      if (!(parent in params)) return false;
+      const q = this.index.get(parent);
+      if (q !== undefined && !this.ancestorsGiven(this.params[q], params)) return false;
+    }
+    return true;
+  }
+
   /** The number of grid cells of a discrete param, or Infinity for a continuous one. */
   cardinality(p: ParamDef): number {
     return cellCount(p);

@@ -36,7 +36,7 @@ export interface RunLookup {
 }
 
 const TERMINAL_STATUS: Record<TrialFinishedPayload['state'], RunStatus> = { complete: 'FINISHED', pruned: 'FINISHED', failed: 'FAILED' };
-const KNOWN_ATTRS = ['worker', 'gpu', 'backend', 'reason', 'error', 'bracket', 'enqueued', 'retry_of', 'retries'];
+const KNOWN_ATTRS = ['worker', 'gpu', 'backend', 'reason', 'error', 'bracket', 'enqueued', 'fixed_params', 'retry_of', 'retries'];
 
 interface Draft {
   run: RunState;

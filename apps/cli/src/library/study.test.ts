@@ -38,6 +38,49 @@ describe('library study, define-by-run', () => {
     expect(gaps.filter((g) => g <= 0.05).length, text).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
+  it('enqueueTrial: given params run first, the rest is sampled, and params not seen yet wait for their suggest', async () => {
+    const study = await createStudy({ directions: ['minimize'], sampler: 'tpe', seed: 3 });
+    await study.optimize((trial) => branin(trial.suggestFloat('x1', -5, 10), trial.suggestFloat('x2', 0, 15)), { trials: 12 });
+    await study.enqueueTrial({ x1: Math.PI });
+    await study.enqueueTrial({ x1: Math.PI }, { skipIfExists: true }); // the waiting one counts
+    await study.enqueueTrial({ x2: 2.275, lr: 0.01 }); // lr: first asked for by the objective below
+    const lrs: number[] = [];
+    await study.optimize(
+      (trial) => {
+        const v = branin(trial.suggestFloat('x1', -5, 10), trial.suggestFloat('x2', 0, 15));
+        lrs.push(trial.suggestFloat('lr', 1e-4, 1, { log: true }));
+        return v;
+      },
+      { trials: 3 },
+    );
+    const [a, b, c] = (await study.trials).slice(12);
+    expect(a.params.x1).toBe(Math.PI);
+    expect(a.attrs).toMatchObject({ enqueued: true, fixed_params: ['x1'] });
+    expect(a.params.x2).toBeGreaterThanOrEqual(0);
+    expect(b.params).toMatchObject({ x2: 2.275, lr: 0.01 });
+    expect(b.params.x1).not.toBe(Math.PI);
+    expect(lrs[1]).toBe(0.01);
+    expect(c.attrs.enqueued).toBeUndefined();
+    expect(Object.keys(c.params).sort()).toEqual(['lr', 'x1', 'x2']);
+    // A completed configuration counts for skipIfExists too; a new one is enqueued.
+    await study.enqueueTrial({ x1: Math.PI }, { skipIfExists: true });
+    await study.enqueueTrial({ x1: 0 }, { skipIfExists: true });
+    const next = await study.ask();
+    expect(next.suggestFloat('x1', -5, 10)).toBe(0);
+    expect((await study.trials).filter((t) => t.state === 'waiting')).toHaveLength(0);
+  });
+
+  it('enqueueTrial refuses values outside a known distribution, and a later suggest refuses a misfit for a new one', async () => {
+    const study = await createStudy({ directions: ['minimize'], seed: 2 });
+    await study.optimize((trial) => trial.suggestFloat('x', 0, 1), { trials: 2 });
+    await expect(study.enqueueTrial({ x: 5 })).rejects.toThrow(UsageError);
+    await expect(study.enqueueTrial({ x: 5 })).rejects.toThrow(/"x": 5 is outside \[0, 1\]/);
+    await study.enqueueTrial({ width: 'wide' });
+    await expect(study.optimize((trial) => trial.suggestFloat('x', 0, 1) + trial.suggestInt('width', 1, 8), { trials: 1 })).rejects.toThrow(/params\.width: the enqueued value "wide" does not fit int \[1, 8\]/);
+    const last = (await study.trials).at(-1)!;
+    expect(last.state).toBe('failed');
+  });
+
   it('conditional params: each trial stores only the params it asked for, and the space is the union', async () => {
     const study = await createStudy({ directions: ['minimize'], sampler: 'tpe', seed: 7 });
     await study.optimize(

@@ -2,7 +2,7 @@
 // Study, the same storages, samplers and schedulers as the CLI. Objectives run in this process
 // (a closure cannot travel to a worker thread), so `workers` is how many run at once.
 import { Study as CoreStudy, bestTrials, isPruned, isUserError, openSession, type Objective, type Sampler, type Scheduler, type Storage, type StudyRecord, type Trial as CoreTrial, type MetricValues, type TrialAttrs, type TellOutcome, type Tracker } from '@segtune/core';
-import { loadSpaceFile, nameProblem, parseSpace, type Budget, type ParamDef, type StrategySpec } from '@segtune/space';
+import { loadSpaceFile, nameProblem, parseSpace, type Budget, type ParamDef, type Params, type StrategySpec } from '@segtune/space';
 import { openStorage } from '@segtune/storage';
 import { createStrategies } from '@segtune/schedulers';
 import { parseDuration } from '../duration';
@@ -136,6 +136,28 @@ export class Study implements TrialHost {
   /** @internal */
   onNewParam(p: ParamDef): void {
     this.pendingDefs.push(p);
+  }
+
+  /**
+   * Optuna's enqueue_trial: a configuration that the next `ask` (or `optimize`) hands out before
+   * sampling anything new. It may name only some params; the others are the sampler's, proposed
+   * over the history when the trial is asked for. Params the study has not seen yet are kept for
+   * the objective's first suggest of them. `skipIfExists`: nothing is enqueued when a trial
+   * (of any state, waiting ones included) already has these values.
+   */
+  async enqueueTrial(params: Params, options: { skipIfExists?: boolean } = {}): Promise<void> {
+    if (!params || typeof params !== 'object' || Array.isArray(params)) throw new UsageError(`enqueueTrial: params must be an object of name: value, got ${JSON.stringify(params)}`);
+    if (!this.fixedSpace) await this.syncParams();
+    if (options.skipIfExists) {
+      const entries = Object.entries(params);
+      const all = await this.core.trials();
+      if (all.some((t) => entries.every(([k, v]) => k in t.params && t.params[k] === v))) return;
+    }
+    try {
+      await this.core.enqueue(params, {}, { unknownParams: !this.fixedSpace });
+    } catch (e) {
+      throw new UsageError(`enqueueTrial: ${(e as Error).message.replace(/^enqueued configuration is invalid: /, '')}`);
+    }
   }
 
   /** A new running trial. Undefined only when `maxTrials` is given and reached. */

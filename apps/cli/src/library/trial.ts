@@ -4,7 +4,7 @@
 // seen in this trial is sampled on its own, like Optuna's independent sampling.
 import { Pruned, Rng, type Sampler, type Trial as CoreTrial, type Study as CoreStudy, type MetricValues } from '@segtune/core';
 import { Space, decodeValue, valueProblem, type ParamDef, type ParamValue, type Params } from '@segtune/space';
-import { checkDefinition, DistributionRegistry, type Choice } from './distributions';
+import { checkDefinition, describe, DistributionRegistry, type Choice } from './distributions';
 import { UsageError } from './errors';
 
 export interface SuggestFloatOptions {
@@ -40,6 +40,8 @@ export class Trial {
   private readonly used: Params = {};
   private stored = '';
   private finished = false;
+  /** Params given by enqueueTrial for this trial. */
+  private readonly fixed: Set<string>;
 
   /** @internal */
   constructor(
@@ -49,6 +51,8 @@ export class Trial {
   ) {
     this.number = core.number;
     this.id = core.id;
+    const fixed = core.attrs.fixed_params;
+    this.fixed = new Set(Array.isArray(fixed) ? fixed.map(String) : core.attrs.enqueued ? Object.keys(proposal) : []);
   }
 
   /** The params this trial asked for so far (for a study made from a space file: all of them). */
@@ -112,7 +116,10 @@ export class Trial {
     if (def.name in this.used) return this.used[def.name];
     const p = this.host.registry.get(def.name)!;
     const proposed = this.proposal[def.name];
-    const value = proposed !== undefined && valueProblem(p, proposed) === undefined ? proposed : this.independent(p);
+    const problem = proposed === undefined ? undefined : valueProblem(p, proposed);
+    // An enqueued value (enqueueTrial) is used as given, or the mismatch is the user's to fix.
+    if (problem && this.fixed.has(def.name)) throw new UsageError(`params.${def.name}: the enqueued value ${JSON.stringify(proposed)} does not fit ${describe(p)}: ${problem}`);
+    const value = proposed !== undefined && problem === undefined ? proposed : this.independent(p);
     this.used[def.name] = value;
     return value;
   }
