@@ -18,7 +18,7 @@ export { trialDocument, studyHeaderDocument, constraintsOf, type TrialDocument }
 export { recoverStaleTrials, startStaleSweeper, countRetries, type StaleRecovery, type StaleRecoveryOptions, type StudyHandle } from './stale-recovery';
 export { settleRunningTrials, type SettleOptions } from './settle-running';
 export { openSession, runSession, type Session, type OpenSessionOptions, type RunSessionOptions, type SessionResult, type StrategyBuilder } from './session';
-export { currentSpaceSource, currentLimits } from './session';
+export { currentSpaceSource, currentLimits, storedPrior } from './session';
 export { mapTrialsToSpace, joinPriors, warmStartSummary, parseWarmStartSource, type MappedTrials, type WarmStartSource } from './warm-start';
 export { compareSpaces, type SpaceChange, type SpaceSide } from './space-change';
 export type { StopRule, StopRuleContext, StopDetail } from './stop-rule';

@@ -106,7 +106,7 @@ function mergeSources(a: readonly WarmStartSource[], b: readonly WarmStartSource
 
 /** Reads the warm-start sources' trials and maps them into `loaded`'s space. Writes nothing. */
 async function loadPrior(
-  o: OpenSessionOptions,
+  o: Pick<OpenSessionOptions, 'storage' | 'openStorage'>,
   name: string,
   loaded: LoadedSpace,
   objectives: readonly Objective[],
@@ -138,6 +138,20 @@ async function loadPrior(
     }
   }
   return parts.length ? { prior: joinPriors(parts), line: warmStartSummary(used, parts) } : { prior: [] };
+}
+
+/**
+ * The prior a stored study was warm-started with (attr `warm_start`), mapped into `loaded`'s
+ * space, as a worker joining it gets: a source that cannot be read is a line in `warnings`, not an
+ * error. For callers that open a stored study outside a session (the library's loadStudy).
+ */
+export async function storedPrior(
+  storage: Storage,
+  record: StudyRecord,
+  loaded: LoadedSpace,
+  options: { openStorage?(url: string): Promise<Storage>; warnings: string[] },
+): Promise<{ prior: Trial[]; line?: string }> {
+  return loadPrior({ storage, openStorage: options.openStorage }, record.name, loaded, record.objectives, storedSources(record), options.warnings);
 }
 
 function noStudy(storage: Storage, name: string, known: string[], flag: string, hint: string): UserError {

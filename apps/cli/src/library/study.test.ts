@@ -215,6 +215,35 @@ describe('library study, define-by-run', () => {
     }
   });
 
+  it('warmStart: a space-file study takes an earlier study as its prior, and loadStudy gets the prior back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segtune-lib-'));
+    try {
+      const storage = `sqlite:///${join(dir, 'w.db')}`;
+      const file = join(dir, 'w.yaml');
+      writeFileSync(file, 'name: w\nobjectives: [{ name: loss, direction: minimize }]\nparams:\n  x: { type: float, low: -2, high: 2 }\nsampler: { kind: tpe }\nworkload: { kind: benchmark, function: branin }\nseed: 3\n');
+      const source = await createStudy({ space: file, name: 'src', storage });
+      await source.optimize((t) => ({ loss: ((t.params.x as number) - 1.5) ** 2 }), { trials: 12 });
+      await source.close();
+      const warm = await createStudy({ space: file, name: 'warm', storage, warmStart: 'src' });
+      expect(warm.core.prior).toHaveLength(12);
+      expect(warm.record.attrs.warm_start).toEqual([{ study: 'src' }]);
+      // TPE with a prior skips its start-up design: the first trial already goes near x = 1.5.
+      const cold = await createStudy({ space: file, name: 'cold', storage });
+      const [w0, c0] = [await warm.ask(), await cold.ask()];
+      expect(w0.params.x).not.toBe(c0.params.x);
+      await warm.close();
+      const loaded = await loadStudy({ name: 'warm', storage });
+      expect(loaded.core.prior).toHaveLength(12);
+      expect(loaded.core.prior.map((t) => t.params.x)).toEqual(warm.core.prior.map((t) => t.params.x));
+      await loaded.close();
+      await cold.close();
+      await expect(createStudy({ directions: ['minimize'], warmStart: 'src', storage })).rejects.toThrow(/warmStart needs a space file/);
+      await expect(createStudy({ space: file, name: 'w2', storage, warmStart: 'nope' })).rejects.toThrow(StorageError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a study from a space file: params come from the file and are all set at ask', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'segtune-lib-'));
     try {

@@ -1,9 +1,9 @@
 // The library's study: Optuna's create_study / load_study / optimize / ask / tell over core's
 // Study, the same storages, samplers and schedulers as the CLI. Objectives run in this process
 // (a closure cannot travel to a worker thread), so `workers` is how many run at once.
-import { Study as CoreStudy, bestTrials, isPruned, isUserError, openSession, type Objective, type Sampler, type Scheduler, type Storage, type StudyRecord, type Trial as CoreTrial, type MetricValues, type TrialAttrs, type TellOutcome, type Tracker } from '@segtune/core';
+import { Study as CoreStudy, bestTrials, currentSpaceSource, isPruned, isUserError, openSession, parseWarmStartSource, storedPrior, type Objective, type Sampler, type Scheduler, type Storage, type StudyRecord, type Trial as CoreTrial, type MetricValues, type TrialAttrs, type TellOutcome, type Tracker } from '@segtune/core';
 import { loadSpaceFile, nameProblem, parseSpace, type Budget, type ParamDef, type Params, type StrategySpec } from '@segtune/space';
-import { openStorage } from '@segtune/storage';
+import { absoluteStorageUrl, openStorage } from '@segtune/storage';
 import { createStrategies } from '@segtune/schedulers';
 import { parseDuration } from '../duration';
 import { openTrackers } from '../trackers';
@@ -37,6 +37,12 @@ export interface CreateStudyOptions {
   space?: string;
   /** Open the study when one with this name exists instead of failing. */
   loadIfExists?: boolean;
+  /**
+   * With `space`: earlier studies (`'name'`, or `'name@storage-url'`) whose trials become the
+   * sampler's prior observations, as `segtune search --warm-start`; stored with the study, so a
+   * loadStudy, a resume or a worker uses them again.
+   */
+  warmStart?: string | readonly string[];
   /** MLflow tracking URI (default: $MLFLOW_TRACKING_URI; none: no tracking), as `segtune search --mlflow`. */
   mlflow?: string;
 }
@@ -87,6 +93,8 @@ export class Study implements TrialHost {
     private readonly scheduler: Scheduler,
     initial: readonly ParamDef[],
     fixedSpace: boolean,
+    /** Prior observations of a warm start (a space-file study). */
+    private readonly prior: readonly CoreTrial[] = [],
   ) {
     this.registry = new DistributionRegistry(initial);
     this.fixedSpace = fixedSpace;
@@ -304,7 +312,7 @@ export class Study implements TrialHost {
     const space = this.registry.space();
     // Nothing to sample before the first trial asks for a param.
     const sampler: Sampler = space.dimension === 0 ? { name: 'empty', needsHistory: false, suggest: () => ({}) } : this.sampler;
-    return new CoreStudy({ storage: this.storage, record, space, sampler, scheduler: this.scheduler, trackers: this.trackers });
+    return new CoreStudy({ storage: this.storage, record, space, sampler, scheduler: this.scheduler, trackers: this.trackers, prior: [...this.prior] });
   }
 }
 
@@ -348,12 +356,14 @@ async function createUntracked(options: CreateStudyOptions): Promise<{ study: St
       const loaded = loadSpaceFile(options.space);
       const name = options.name ?? loaded.spec.name;
       const existing = await storage.getStudy(name);
-      if (existing && options.loadIfExists) {
-        const { sampler, scheduler } = strategies(existing);
-        return { study: new Study(storage, existing, sampler, scheduler, loaded.space.params, true), created: false };
-      }
+      if (existing && options.loadIfExists) return { study: await studyFor(storage, existing, {}), created: false };
+      const warmStart = (typeof options.warmStart === 'string' ? [options.warmStart] : (options.warmStart ?? [])).map((v) => {
+        const src = parseWarmStartSource(v);
+        if (!src) throw new UsageError(`createStudy: warmStart "${v}" is not a study name or name@storage`);
+        return src.storage ? { ...src, storage: absoluteStorageUrl(src.storage, process.cwd(), 'warmStart') } : src;
+      });
       // The one way a study is made from a space file (core's session), as `segtune search` does.
-      const { record, sampler, scheduler } = await openSession({
+      const { record, sampler, scheduler, prior } = await openSession({
         storage,
         strategies: createStrategies,
         mode: 'create',
@@ -362,11 +372,14 @@ async function createUntracked(options: CreateStudyOptions): Promise<{ study: St
         overrides: { sampler: strategySpec(options.sampler)?.kind, scheduler: strategySpec(options.scheduler)?.kind },
         seed: options.seed,
         limits: { trials: loaded.spec.trials },
+        warmStart,
+        openStorage: (url) => openStorage(url, { readonly: true, flag: 'warmStart' }),
       }).catch((e: unknown) => {
-        throw isUserError(e) ? new StorageError((e as Error).message) : e;
+        throw isUserError(e) ? new StorageError((e as Error).message.replace(/^--warm-start: /, 'warmStart: ')) : e;
       });
-      return { study: new Study(storage, record, sampler, scheduler, loaded.space.params, true), created: true };
+      return { study: new Study(storage, record, sampler, scheduler, loaded.space.params, true, prior), created: true };
     }
+    if (options.warmStart !== undefined) throw new UsageError('createStudy: warmStart needs a space file (space: …), whose params the earlier trials are mapped into');
     const objectives: Objective[] = options.objectives
       ? [...options.objectives]
       : (options.directions ?? ['minimize']).map((direction, i, all) => ({ name: all.length === 1 ? 'value' : `value_${i}`, direction }));
@@ -412,9 +425,15 @@ export async function loadStudy(options: LoadStudyOptions): Promise<Study> {
 
 async function studyFor(storage: Storage, record: StudyRecord, overrides: Pick<LoadStudyOptions, 'sampler' | 'scheduler'>): Promise<Study> {
   const { sampler, scheduler } = strategies({ ...record, sampler: strategySpec(overrides.sampler) ?? record.sampler, scheduler: strategySpec(overrides.scheduler) ?? record.scheduler });
-  if (record.spaceSource) {
-    const loaded = parseSpace(record.spaceSource, `study ${record.name} (stored space)`);
-    return new Study(storage, record, sampler, scheduler, loaded.space.params, true);
+  // The space it runs now (a resume may have widened it), and the prior of its warm start, as a
+  // worker joining it gets them.
+  const source = currentSpaceSource(record);
+  if (source) {
+    const loaded = parseSpace(source, `study ${record.name} (stored space)`);
+    const warnings: string[] = [];
+    const { prior } = await storedPrior(storage, record, loaded, { openStorage: (url) => openStorage(url, { readonly: true, flag: 'warmStart' }), warnings });
+    for (const w of warnings) process.stderr.write(`segtune: warning: ${w}\n`);
+    return new Study(storage, record, sampler, scheduler, loaded.space.params, true, prior);
   }
   return new Study(storage, record, sampler, scheduler, DistributionRegistry.fromAttrs(record.attrs), false);
 }
