@@ -378,8 +378,11 @@ async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
   // --functions=1,2 and --dims=2 narrow the grid (a smoke test); the report says what ran.
   const FUNCTIONS = list('functions') ?? Array.from({ length: 24 }, (_, i) => i + 1);
   const DIMS = list('dims') ?? (quick ? [2, 5] : [2, 5, 10]);
-  const INSTANCES = quick ? [1] : [1, 2, 3];
-  const SUITE_SEEDS = quick ? [0, 1] : [0, 1, 2];
+  // --instances=1,2,3 and --seeds=0,1,2 widen the quick grid's sample per (function, dimension)
+  // without its 10-D rows and bigger budgets: with 2 runs a row, the worst single ratio is mostly
+  // seed noise.
+  const INSTANCES = list('instances') ?? (quick ? [1] : [1, 2, 3]);
+  const SUITE_SEEDS = list('seeds') ?? (quick ? [0, 1] : [0, 1, 2]);
   const budget = (d: number) => (quick ? (d <= 2 ? 40 : 50) : Math.min(100, 20 * d));
   const variants: SuiteVariant[] = [
     { label: 'tpe', spec: { kind: 'tpe' }, peer: 'tpe' },
@@ -495,7 +498,7 @@ async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
     }),
   };
   notes.push(
-    `Suite: bbob functions ${FUNCTIONS.length === 24 ? 'f1-f24' : FUNCTIONS.map((f) => `f${f}`).join(', ')} in ${DIMS.join(', ')}-D, instance(s) ${INSTANCES.join(', ')}, seeds ${SUITE_SEEDS.join(', ')}, evaluated by COCO's own code (coco-experiment) for both sides: ours through a Python child process answering evaluations over stdin/stdout, Optuna in its own process; params x0..x(d-1) in [-5, 5]. Regret is against f_opt from COCO's optimum location. Optuna samplers are their defaults (Optuna 5: TPESampler multivariate for one objective, GPSampler, CmaEsSampler without restarts, which Optuna 5 no longer offers); ours are the registry defaults. Wall time ${((Date.now() - started) / 60000).toFixed(1)} min${quick ? ' (--quick: one instance, two seeds, budgets of 40 and 50 trials, no 10-D)' : ''}.`,
+    `Suite: bbob functions ${FUNCTIONS.length === 24 ? 'f1-f24' : FUNCTIONS.map((f) => `f${f}`).join(', ')} in ${DIMS.join(', ')}-D, instance(s) ${INSTANCES.join(', ')}, seeds ${SUITE_SEEDS.join(', ')}, evaluated by COCO's own code (coco-experiment) for both sides: ours through a Python child process answering evaluations over stdin/stdout, Optuna in its own process; params x0..x(d-1) in [-5, 5]. Regret is against f_opt from COCO's optimum location. Optuna samplers are their defaults (Optuna 5: TPESampler multivariate for one objective, GPSampler, CmaEsSampler without restarts, which Optuna 5 no longer offers); ours are the registry defaults. Wall time ${((Date.now() - started) / 60000).toFixed(1)} min${quick ? ` (--quick: budgets of 40 and 50 trials, no 10-D${list('instances') || list('seeds') ? '' : ', one instance, two seeds'})` : ''}.`,
   );
   return { tables: [summaryTable, ablations, perFunction], notes };
 }
@@ -510,7 +513,7 @@ async function main() {
     if (!runners[name]) throw new Error(`--parts: unknown part "${name}"; allowed: ${Object.keys(runners).join(', ')}`);
     console.error(`part ${name}`);
     const r = await runners[name](python);
-    const part: Part = { ...r, command: `npm run bench:samplers -- ${quick ? '--quick ' : ''}--parts=${name}`, date: new Date().toISOString(), peers };
+    const part: Part = { ...r, command: `npm run bench:samplers -- ${process.argv.slice(2).filter((a) => !a.startsWith('--parts=')).map((a) => `${a} `).join('')}--parts=${name}`, date: new Date().toISOString(), peers };
     writeFileSync(join(partsDir, `${name}.json`), JSON.stringify(part));
   }
   // The report: every part present, in a fixed order, each with the command and date it ran.
