@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, UserError } from '@segtune/core';
 import { batchNormalization } from './batch-norm';
+import { reluLayer } from './relu';
 
 export const ACTIVATIONS = ['relu', 'leaky_relu', 'elu', 'swish'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -51,7 +52,7 @@ export function buildUNet(c: UNetConfig, seed: number, options: { anySize?: bool
   const act = (x: tf.SymbolicTensor, name: string): tf.SymbolicTensor => {
     switch (c.activation) {
       case 'relu':
-        return tf.layers.reLU({ name }).apply(x) as tf.SymbolicTensor;
+        return reluLayer({ name }).apply(x) as tf.SymbolicTensor;
       case 'leaky_relu':
         return tf.layers.leakyReLU({ alpha: 0.1, name }).apply(x) as tf.SymbolicTensor;
       case 'elu':
