@@ -24,12 +24,11 @@ export function reluLayer(config: { name: string }): tf.layers.Layer {
 }
 
 const KERNEL = 'SegtuneReluGrad';
-let registered = false;
 
 /** Registers the kernel on the tensorflow backend when that is the one running; false elsewhere. */
 function nativeReluGrad(): boolean {
   if (tf.getBackend() !== 'tensorflow') return false;
-  if (!registered) {
+  if (!tf.getKernel(KERNEL, 'tensorflow')) {
     tf.registerKernel({
       kernelName: KERNEL,
       backendName: 'tensorflow',
@@ -38,7 +37,6 @@ function nativeReluGrad(): boolean {
         return b.executeSingleOutput('ReluGrad', [{ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT }], [inputs.dy as tf.Tensor, inputs.y as tf.Tensor]);
       },
     });
-    registered = true;
   }
   return true;
 }
