@@ -10,6 +10,8 @@ import * as tfjs from '@tensorflow/tfjs';
 import { initBackend, loadModel, saveModel, syntheticShapes, trainUNet, trialSettings, type BackendInfo, type SegDataset } from '@segtune/seg';
 import { nativeAvailable } from '../libs/seg/src/backend/tensorflow-cache';
 import { reluLayer } from '../libs/seg/src/relu';
+import { batchNormalization } from '../libs/seg/src/batch-norm';
+import { batchNormPass, expectSameAsTfjsLayer } from '../libs/seg/src/testing';
 import { repoRoot, runCli } from './support/cli';
 
 const available = nativeAvailable('cpu');
@@ -68,6 +70,36 @@ describe.skipIf(!available)('native TensorFlow backend', () => {
     expect(ours.kernels).toContain('SegtuneReluGrad');
     expect(ours.kernels).not.toContain('Step');
     expect(ref.kernels).toContain('Step');
+  });
+
+  it('runs training batch norm as TensorFlow\'s fused kernels, with tfjs-layers\' values and no leaks', async () => {
+    const x = tfjs.randomNormal([3, 5, 4, 6], 0.7, 2, 'float32', 3);
+    const r = tfjs.randomNormal([3, 5, 4, 6], 0, 1, 'float32', 4);
+    const kernelsOf = async (layer: tfjs.layers.Layer) => {
+      let out: ReturnType<typeof batchNormPass> | undefined;
+      const prof = await tfjs.profile(() => {
+        out = batchNormPass(layer, x, r);
+      });
+      return { out: out!, kernels: prof.kernels.map((k) => k.name) };
+    };
+    const ours = await kernelsOf(batchNormalization({ name: 'ours_fbn', momentum: 0.9 }));
+    const ref = await kernelsOf(tfjs.layers.batchNormalization({ name: 'ref_fbn', momentum: 0.9 }));
+    expectSameAsTfjsLayer(ours.out, ref.out);
+    expect(ours.kernels).toContain('SegtuneFusedBatchNormTraining');
+    expect(ours.kernels).toContain('SegtuneFusedBatchNormTrainingGrad');
+    expect(ours.kernels).not.toContain('Mean');
+    expect(ref.kernels).toContain('Mean');
+    // Training steps leave no tensors behind, in tfjs or in the native backend (the kernels'
+    // unused reserve-space outputs included).
+    const layer = batchNormalization({ name: 'leak_fbn', momentum: 0.9 });
+    const input = tfjs.input({ shape: [5, 4, 6] });
+    const model = tfjs.model({ inputs: input, outputs: layer.apply(input) as tfjs.SymbolicTensor });
+    const step = () => tfjs.tidy(() => tfjs.variableGrads(() => tfjs.sum(tfjs.mul(model.apply(x, { training: true }) as tfjs.Tensor, r)) as tfjs.Scalar).value).dispose();
+    const native = () => (tfjs.backend() as unknown as { numDataIds(): number }).numDataIds();
+    step();
+    const before = [tfjs.memory().numTensors, native()];
+    for (let i = 0; i < 3; i++) step();
+    expect([tfjs.memory().numTensors, native()]).toEqual(before);
   });
 
   it('gives the same training losses as wasm from the same seed (few steps, within 1%)', async () => {

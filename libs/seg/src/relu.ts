@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { floatType, withNativeKernels } from './native-kernels';
 
 /**
  * A standard tfjs ReLU layer (same class and serialised form, so exported models load in plain
@@ -27,24 +28,7 @@ const KERNEL = 'SegtuneReluGrad';
 
 /** Registers the kernel on the tensorflow backend when that is the one running; false elsewhere. */
 function nativeReluGrad(): boolean {
-  if (tf.getBackend() !== 'tensorflow') return false;
-  if (!tf.getKernel(KERNEL, 'tensorflow')) {
-    tf.registerKernel({
-      kernelName: KERNEL,
-      backendName: 'tensorflow',
-      kernelFunc: ({ inputs, backend }) => {
-        const b = backend as unknown as NativeBackend;
-        return b.executeSingleOutput('ReluGrad', [{ name: 'T', type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT }], [inputs.dy as tf.Tensor, inputs.y as tf.Tensor]);
-      },
-    });
-  }
-  return true;
-}
-
-/** What the kernel uses of tfjs-node's backend (not in tfjs' typings). */
-interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number };
-  executeSingleOutput(name: string, attrs: { name: string; type: number; value: number }[], inputs: tf.Tensor[]): tf.TensorInfo;
+  return withNativeKernels([{ name: KERNEL, run: (b, inputs) => b.executeSingleOutput('ReluGrad', [floatType(b)], [inputs.dy, inputs.y]) }]);
 }
 
 const reluNativeGrad = tf.customGrad((input, save) => {

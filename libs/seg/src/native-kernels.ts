@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** What segtune's own kernels use of tfjs-node's backend (not in tfjs' typings). */
+export interface NativeBackend {
+  binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_FLOAT: number };
+  executeSingleOutput(name: string, attrs: NativeAttr[], inputs: tf.TensorInfo[]): tf.TensorInfo;
+  executeMultipleOutputs(name: string, attrs: NativeAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.TensorInfo[];
+}
+
+export interface NativeAttr {
+  name: string;
+  type: number;
+  value: number | string | boolean;
+}
+
+/**
+ * True when tfjs runs on native TensorFlow (tfjs-node, CPU or GPU build), after registering
+ * `kernels` there (once each). A kernel runs one TensorFlow op where tfjs would compose several;
+ * callers take tfjs' own path when this is false.
+ */
+export function withNativeKernels(kernels: { name: string; run: (backend: NativeBackend, inputs: Record<string, tf.TensorInfo>, attrs: tf.NamedAttrMap) => tf.TensorInfo | tf.TensorInfo[] }[]): boolean {
+  if (tf.getBackend() !== 'tensorflow') return false;
+  for (const k of kernels) {
+    if (tf.getKernel(k.name, 'tensorflow')) continue;
+    tf.registerKernel({ kernelName: k.name, backendName: 'tensorflow', kernelFunc: ({ inputs, backend, attrs }) => k.run(backend as unknown as NativeBackend, inputs as Record<string, tf.TensorInfo>, attrs ?? {}) });
+  }
+  return true;
+}
+
+/** The `T` attribute of a float32 op (and `U`, where an op has one for its statistics). */
+export function floatType(b: NativeBackend, name = 'T'): NativeAttr {
+  return { name, type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT };
+}
