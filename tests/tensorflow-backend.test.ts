@@ -7,7 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tfjs from '@tensorflow/tfjs';
-import { initBackend, loadModel, saveModel, syntheticShapes, trainUNet, trialSettings, type BackendInfo, type SegDataset } from '@segtune/seg';
+import { initBackend, loadModel, saveModel, SegOptimizer, type OptimizerConfig, syntheticShapes, trainUNet, trialSettings, type BackendInfo, type SegDataset } from '@segtune/seg';
 import { nativeAvailable } from '../libs/seg/src/backend/tensorflow-cache';
 import { reluLayer } from '../libs/seg/src/relu';
 import { batchNormalization } from '../libs/seg/src/batch-norm';
@@ -100,6 +100,40 @@ describe.skipIf(!available)('native TensorFlow backend', () => {
     const before = [tfjs.memory().numTensors, native()];
     for (let i = 0; i < 3; i++) step();
     expect([tfjs.memory().numTensors, native()]).toEqual(before);
+  });
+
+  it('steps every optimizer as one native kernel, to the bit as its tfjs ops, with no leaks', async () => {
+    const counts = () => [tfjs.memory().numTensors, (tfjs.backend() as unknown as { numDataIds(): number }).numDataIds()];
+    const run = async (cfg: OptimizerConfig, native: boolean, shapes: number[][]) => {
+      const ws = shapes.map((s, i) => tfjs.variable(tfjs.randomNormal(s, 0, 1, 'float32', 10 + i)));
+      const opt = new SegOptimizer(ws, cfg, { native });
+      let after1: number[] = [];
+      let kernels: string[] = [];
+      for (let step = 0; step < 6; step++) {
+        const grads = ws.map((w, i) => tfjs.randomNormal(w.shape, 0, 1, 'float32', 1000 + 100 * step + i));
+        // Inside a tidy, as the trainer calls it.
+        if (step === 1) kernels = (await tfjs.profile(() => tfjs.tidy(() => opt.step(grads, 0.02)))).kernels.map((k) => k.name);
+        else tfjs.tidy(() => opt.step(grads, 0.01 * (step + 1)));
+        tfjs.dispose(grads);
+        if (step === 1) after1 = counts();
+      }
+      // Nothing left behind, in tfjs or in the native backend, once the first step made the constants.
+      expect(counts()).toEqual(after1);
+      const out = [...ws, ...opt.stateVariables()].map((w) => Array.from(w.dataSync()));
+      opt.dispose();
+      tfjs.dispose(ws);
+      return { out, kernels };
+    };
+    const base: OptimizerConfig = { name: 'adam', weightDecay: 0, momentum: 0.9, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+    for (const cfg of [base, { ...base, weightDecay: 0.05 }, { ...base, name: 'adamw', weightDecay: 0.05 }, { ...base, name: 'sgd', weightDecay: 0.05 }, { ...base, name: 'sgd' }] as OptimizerConfig[]) {
+      for (const shapes of [[[3, 3, 2, 4], [4], [4], [2, 2, 4, 1], [1]], [[2, 3]]]) {
+        const ours = await run(cfg, true, shapes);
+        const ref = await run(cfg, false, shapes);
+        expect({ cfg, shapes, out: ours.out }).toEqual({ cfg, shapes, out: ref.out });
+        expect(ours.kernels).toEqual(['SegtuneOptimizerStep']);
+        expect(ref.kernels.length).toBeGreaterThan(5);
+      }
+    }
   });
 
   it('gives the same training losses as wasm from the same seed (few steps, within 1%)', async () => {

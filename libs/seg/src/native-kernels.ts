@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 /** What segtune's own kernels use of tfjs-node's backend (not in tfjs' typings). */
 export interface NativeBackend {
-  binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_FLOAT: number };
+  binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_INT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_FLOAT: number; TF_INT32: number };
   executeSingleOutput(name: string, attrs: NativeAttr[], inputs: tf.TensorInfo[]): tf.TensorInfo;
   executeMultipleOutputs(name: string, attrs: NativeAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.TensorInfo[];
 }
@@ -27,7 +27,16 @@ export function withNativeKernels(kernels: { name: string; run: (backend: Native
   return true;
 }
 
-/** The `T` attribute of a float32 op (and `U`, where an op has one for its statistics). */
+/** The `T` attribute of a float32 op (or another type attribute, such as batch norm's `U`). */
 export function floatType(b: NativeBackend, name = 'T'): NativeAttr {
   return { name, type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_FLOAT };
+}
+
+/** A type attribute that is int32. */
+export function int32Type(b: NativeBackend, name: string): NativeAttr {
+  return { name, type: b.binding.TF_ATTR_TYPE, value: b.binding.TF_INT32 };
+}
+
+export function intAttr(b: NativeBackend, name: string, value: number): NativeAttr {
+  return { name, type: b.binding.TF_ATTR_INT, value };
 }

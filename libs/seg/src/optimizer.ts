@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '@segtune/core';
+import { floatType, int32Type, intAttr, withNativeKernels, type NativeBackend } from './native-kernels';
 
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -34,6 +35,11 @@ export function checkOptimizer(c: OptimizerConfig): void {
  * order), but a step dispatches about 3 + 2·(variables) kernels instead of about 12·(variables):
  * on native TensorFlow a small U-Net's step is dominated by per-kernel dispatch, and this was a
  * quarter of its kernels.
+ *
+ * On native TensorFlow the whole step is one registered kernel (nativeStep) that runs the same
+ * TensorFlow ops in the same order straight on tfjs-node's backend, with its shape, size and
+ * constant tensors made once: tfjs' dispatch of each op, and the shape tensor every reshape and
+ * the scalar every multiplication by a number makes, were most of the optimizer's time.
  */
 export class SegOptimizer {
   /** Flat state: [m, v] for Adam and AdamW, [momentum buffer] for SGD. */
@@ -42,10 +48,14 @@ export class SegOptimizer {
   private readonly decayMask?: tf.Tensor1D;
   private readonly sizes: number[];
   private t = 0;
+  /** On native TensorFlow: the step's constant tensors, made on its first step there. */
+  private constants?: Record<string, tf.Tensor>;
 
+  /** `options.native: false` keeps the tfjs ops on native TensorFlow too (to compare the two). */
   constructor(
     readonly vars: tf.Variable[],
     readonly config: OptimizerConfig,
+    private readonly options: { native?: boolean } = {},
   ) {
     checkOptimizer(config);
     this.sizes = vars.map((v) => v.size);
@@ -74,6 +84,12 @@ export class SegOptimizer {
     this.t++;
     const { name, weightDecay: wd, momentum, beta1, beta2, epsilon } = this.config;
     const t = this.t;
+    // Bias-corrected Adam step folded into one scalar: lr·√(1−β2ᵗ)/(1−β1ᵗ).
+    const alpha = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+    if (this.options.native !== false && nativeStepKernel()) {
+      this.nativeStep(grads, lr, alpha);
+      return;
+    }
     tf.tidy(() => {
       const flat = (xs: tf.Tensor[]) => (xs.length === 1 ? tf.reshape(xs[0], [-1]) : tf.concat(xs.map((x) => tf.reshape(x, [-1]))));
       let g = flat(grads);
@@ -88,8 +104,6 @@ export class SegOptimizer {
         const [m, v] = this.slots;
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        // Bias-corrected step folded into one scalar: lr·√(1−β2ᵗ)/(1−β1ᵗ).
-        const alpha = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
         upd = tf.div(tf.mul(m, alpha), tf.add(tf.sqrt(v), epsilon));
         if (w && name === 'adamw') upd = tf.add(upd, tf.mul(tf.mul(w, lr * wd), this.decayMask!));
       }
@@ -110,5 +124,88 @@ export class SegOptimizer {
   dispose(): void {
     for (const s of this.slots) s.dispose();
     this.decayMask?.dispose();
+    if (this.constants) tf.dispose(Object.values(this.constants));
   }
+
+  /** The step as one kernel on native TensorFlow: the same ops as step's tfjs path, in its order. */
+  private nativeStep(grads: tf.Tensor[], lr: number, alpha: number): void {
+    const { name, weightDecay: wd, momentum, beta1, beta2, epsilon } = this.config;
+    if (!this.constants) {
+      const scalars: Record<string, number> = name === 'sgd' ? { momentum } : { beta1, beta1c: 1 - beta1, beta2, beta2c: 1 - beta2, epsilon };
+      if (this.decayMask && name !== 'adamw') scalars.wd = wd;
+      // Kept: step is often called inside the caller's tidy, which would dispose them.
+      const made: Record<string, tf.Tensor> = tf.tidy(() => ({
+        flatShape: tf.tensor1d([-1], 'int32'),
+        axis: tf.scalar(0, 'int32'),
+        sizes: tf.tensor1d(this.sizes, 'int32'),
+        ...Object.fromEntries(this.vars.map((v, i) => [`shape${i}`, tf.tensor1d(v.shape, 'int32')])),
+        ...Object.fromEntries(Object.entries(scalars).map(([k, v]) => [k, tf.scalar(v)])),
+      }));
+      this.constants = Object.fromEntries(Object.entries(made).map(([k, v]) => [k, tf.keep(v)]));
+    }
+    tf.tidy(() => {
+      const inputs: Record<string, tf.Tensor> = { ...this.constants };
+      if (this.decayMask) inputs.mask = this.decayMask;
+      this.vars.forEach((v, i) => {
+        inputs[`x${i}`] = v;
+        inputs[`g${i}`] = grads[i];
+      });
+      this.slots.forEach((s, i) => (inputs[`s${i}`] = s));
+      if (name === 'sgd') inputs.lr = tf.scalar(lr);
+      else inputs.alpha = tf.scalar(alpha);
+      if (this.decayMask && name === 'adamw') inputs.lrWd = tf.scalar(lr * wd);
+      const out = tf.engine().runKernel(STEP, inputs, { rule: name, n: this.vars.length, slots: this.slots.length }) as tf.Tensor[];
+      this.slots.forEach((s, i) => s.assign(out[i]));
+      this.vars.forEach((v, i) => v.assign(out[this.slots.length + i]));
+    });
+  }
+}
+
+const STEP = 'SegtuneOptimizerStep';
+
+/** Registers the step kernel on the tensorflow backend when that is the one running; false elsewhere. */
+function nativeStepKernel(): boolean {
+  return withNativeKernels([{ name: STEP, run: (b, inputs, attrs) => runStep(b, inputs, attrs.rule as OptimizerName, attrs.n as number, attrs.slots as number) }]);
+}
+
+/**
+ * Outputs the new slots, then the new variables. Every intermediate is freed here: these
+ * tensors bypass tfjs' engine, which only sees the outputs.
+ */
+function runStep(b: NativeBackend, inp: Record<string, tf.TensorInfo>, rule: OptimizerName, n: number, nSlots: number): tf.TensorInfo[] {
+  const temps: tf.TensorInfo[] = [];
+  const op = (name: string, inputs: tf.TensorInfo[], attrs = [floatType(b)]) => {
+    const o = b.executeSingleOutput(name, attrs, inputs);
+    temps.push(o);
+    return o;
+  };
+  const reshapeAttrs = [floatType(b), int32Type(b, 'Tshape')];
+  const flat = (key: string) => {
+    const parts = Array.from({ length: n }, (_, i) => op('Reshape', [inp[`${key}${i}`], inp.flatShape], reshapeAttrs));
+    return n === 1 ? parts[0] : op('ConcatV2', [...parts, inp.axis], [intAttr(b, 'N', n), floatType(b), int32Type(b, 'Tidx')]);
+  };
+  let g = flat('g');
+  const w = inp.mask ? flat('x') : undefined;
+  if (w && rule !== 'adamw') g = op('Add', [g, op('Mul', [op('Mul', [w, inp.wd]), inp.mask])]);
+  let upd: tf.TensorInfo;
+  const slots: tf.TensorInfo[] = [];
+  if (rule === 'sgd') {
+    slots.push(op('Add', [op('Mul', [inp.s0, inp.momentum]), g]));
+    upd = op('Mul', [slots[0], inp.lr]);
+  } else {
+    slots.push(op('Add', [op('Mul', [inp.s0, inp.beta1]), op('Mul', [g, inp.beta1c])]));
+    slots.push(op('Add', [op('Mul', [inp.s1, inp.beta2]), op('Mul', [op('Square', [g]), inp.beta2c])]));
+    upd = op('RealDiv', [op('Mul', [slots[0], inp.alpha]), op('Add', [op('Sqrt', [slots[1]]), inp.epsilon])]);
+    if (w && rule === 'adamw') upd = op('Add', [upd, op('Mul', [op('Mul', [w, inp.lrWd]), inp.mask])]);
+  }
+  let parts = [upd];
+  if (n > 1) {
+    parts = b.executeMultipleOutputs('SplitV', [intAttr(b, 'num_split', n), floatType(b), int32Type(b, 'Tlen')], [upd, inp.sizes, inp.axis], n);
+    temps.push(...parts);
+  }
+  const next = parts.map((p, i) => op('Sub', [inp[`x${i}`], op('Reshape', [p, inp[`shape${i}`]], reshapeAttrs)]));
+  const out = [...slots.slice(0, nSlots), ...next];
+  const keep = new Set(out.map((t) => t.dataId));
+  for (const t of temps) if (!keep.has(t.dataId)) (b as unknown as { disposeData(id: tf.DataId): void }).disposeData(t.dataId);
+  return out;
 }
