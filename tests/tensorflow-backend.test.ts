@@ -11,6 +11,7 @@ import { initBackend, loadModel, saveModel, SegOptimizer, type OptimizerConfig, 
 import { nativeAvailable } from '../libs/seg/src/backend/tensorflow-cache';
 import { reluLayer } from '../libs/seg/src/relu';
 import { batchNormalization } from '../libs/seg/src/batch-norm';
+import type { NativeBackend } from '../libs/seg/src/native-kernels';
 import { batchNormPass, expectSameAsTfjsLayer } from '../libs/seg/src/testing';
 import { repoRoot, runCli } from './support/cli';
 
@@ -23,6 +24,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'segtune-tf-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Tensors alive in tfjs' engine and in the native backend (which also holds segtune kernels' intermediates). */
+const tensorCounts = () => [tfjs.memory().numTensors, (tfjs.backend() as unknown as NativeBackend).numDataIds()];
 
 function settingsFor(ds: SegDataset, epochs: number, width = 8, depth = 2) {
   const s = trialSettings({ width, depth, lr: 0.008, batch_size: 8, schedule: 'cosine', optimizer: 'adam' });
@@ -95,15 +99,13 @@ describe.skipIf(!available)('native TensorFlow backend', () => {
     const input = tfjs.input({ shape: [5, 4, 6] });
     const model = tfjs.model({ inputs: input, outputs: layer.apply(input) as tfjs.SymbolicTensor });
     const step = () => tfjs.tidy(() => tfjs.variableGrads(() => tfjs.sum(tfjs.mul(model.apply(x, { training: true }) as tfjs.Tensor, r)) as tfjs.Scalar).value).dispose();
-    const native = () => (tfjs.backend() as unknown as { numDataIds(): number }).numDataIds();
     step();
-    const before = [tfjs.memory().numTensors, native()];
+    const before = tensorCounts();
     for (let i = 0; i < 3; i++) step();
-    expect([tfjs.memory().numTensors, native()]).toEqual(before);
+    expect(tensorCounts()).toEqual(before);
   });
 
   it('steps every optimizer as one native kernel, to the bit as its tfjs ops, with no leaks', async () => {
-    const counts = () => [tfjs.memory().numTensors, (tfjs.backend() as unknown as { numDataIds(): number }).numDataIds()];
     const run = async (cfg: OptimizerConfig, native: boolean, shapes: number[][]) => {
       const ws = shapes.map((s, i) => tfjs.variable(tfjs.randomNormal(s, 0, 1, 'float32', 10 + i)));
       const opt = new SegOptimizer(ws, cfg, { native });
@@ -115,10 +117,10 @@ describe.skipIf(!available)('native TensorFlow backend', () => {
         if (step === 1) kernels = (await tfjs.profile(() => tfjs.tidy(() => opt.step(grads, 0.02)))).kernels.map((k) => k.name);
         else tfjs.tidy(() => opt.step(grads, 0.01 * (step + 1)));
         tfjs.dispose(grads);
-        if (step === 1) after1 = counts();
+        if (step === 1) after1 = tensorCounts();
       }
       // Nothing left behind, in tfjs or in the native backend, once the first step made the constants.
-      expect(counts()).toEqual(after1);
+      expect(tensorCounts()).toEqual(after1);
       const out = [...ws, ...opt.stateVariables()].map((w) => Array.from(w.dataSync()));
       opt.dispose();
       tfjs.dispose(ws);

@@ -1,10 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** What segtune's own kernels use of tfjs-node's backend (not in tfjs' typings). */
+/**
+ * What segtune's own kernels use of tfjs-node's backend (not in tfjs' typings). Its execute
+ * calls return tensors made through tfjs' engine, so a kernel's intermediates are freed by a
+ * tidy like any others.
+ */
 export interface NativeBackend {
   binding: { TF_ATTR_TYPE: number; TF_ATTR_FLOAT: number; TF_ATTR_INT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_FLOAT: number; TF_INT32: number };
-  executeSingleOutput(name: string, attrs: NativeAttr[], inputs: tf.TensorInfo[]): tf.TensorInfo;
-  executeMultipleOutputs(name: string, attrs: NativeAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.TensorInfo[];
+  executeSingleOutput(name: string, attrs: NativeAttr[], inputs: tf.TensorInfo[]): tf.Tensor;
+  executeMultipleOutputs(name: string, attrs: NativeAttr[], inputs: tf.TensorInfo[], numOutputs: number): tf.Tensor[];
+  /** Tensors the backend holds. */
+  numDataIds(): number;
 }
 
 export interface NativeAttr {

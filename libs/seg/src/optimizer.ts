@@ -134,14 +134,14 @@ export class SegOptimizer {
       const scalars: Record<string, number> = name === 'sgd' ? { momentum } : { beta1, beta1c: 1 - beta1, beta2, beta2c: 1 - beta2, epsilon };
       if (this.decayMask && name !== 'adamw') scalars.wd = wd;
       // Kept: step is often called inside the caller's tidy, which would dispose them.
-      const made: Record<string, tf.Tensor> = tf.tidy(() => ({
-        flatShape: tf.tensor1d([-1], 'int32'),
-        axis: tf.scalar(0, 'int32'),
-        sizes: tf.tensor1d(this.sizes, 'int32'),
-        ...Object.fromEntries(this.vars.map((v, i) => [`shape${i}`, tf.tensor1d(v.shape, 'int32')])),
-        ...Object.fromEntries(Object.entries(scalars).map(([k, v]) => [k, tf.scalar(v)])),
-      }));
-      this.constants = Object.fromEntries(Object.entries(made).map(([k, v]) => [k, tf.keep(v)]));
+      const keep = (t: tf.Tensor) => tf.keep(t);
+      this.constants = {
+        flatShape: keep(tf.tensor1d([-1], 'int32')),
+        axis: keep(tf.scalar(0, 'int32')),
+        sizes: keep(tf.tensor1d(this.sizes, 'int32')),
+        ...Object.fromEntries(this.vars.map((v, i) => [`shape${i}`, keep(tf.tensor1d(v.shape, 'int32'))])),
+        ...Object.fromEntries(Object.entries(scalars).map(([k, v]) => [k, keep(tf.scalar(v))])),
+      };
     }
     tf.tidy(() => {
       const inputs: Record<string, tf.Tensor> = { ...this.constants };
@@ -154,7 +154,7 @@ export class SegOptimizer {
       if (name === 'sgd') inputs.lr = tf.scalar(lr);
       else inputs.alpha = tf.scalar(alpha);
       if (this.decayMask && name === 'adamw') inputs.lrWd = tf.scalar(lr * wd);
-      const out = tf.engine().runKernel(STEP, inputs, { rule: name, n: this.vars.length, slots: this.slots.length }) as tf.Tensor[];
+      const out = tf.engine().runKernel(STEP, inputs, { rule: name, n: this.vars.length }) as tf.Tensor[];
       this.slots.forEach((s, i) => s.assign(out[i]));
       this.vars.forEach((v, i) => v.assign(out[this.slots.length + i]));
     });
@@ -165,47 +165,34 @@ const STEP = 'SegtuneOptimizerStep';
 
 /** Registers the step kernel on the tensorflow backend when that is the one running; false elsewhere. */
 function nativeStepKernel(): boolean {
-  return withNativeKernels([{ name: STEP, run: (b, inputs, attrs) => runStep(b, inputs, attrs.rule as OptimizerName, attrs.n as number, attrs.slots as number) }]);
+  return withNativeKernels([{ name: STEP, run: (b, inputs, attrs) => runStep(b, inputs, attrs.rule as OptimizerName, attrs.n as number) }]);
 }
 
-/**
- * Outputs the new slots, then the new variables. Every intermediate is freed here: these
- * tensors bypass tfjs' engine, which only sees the outputs.
- */
-function runStep(b: NativeBackend, inp: Record<string, tf.TensorInfo>, rule: OptimizerName, n: number, nSlots: number): tf.TensorInfo[] {
-  const temps: tf.TensorInfo[] = [];
-  const op = (name: string, inputs: tf.TensorInfo[], attrs = [floatType(b)]) => {
-    const o = b.executeSingleOutput(name, attrs, inputs);
-    temps.push(o);
-    return o;
-  };
+/** Outputs the new slots, then the new variables; the intermediates are freed by its tidy. */
+function runStep(b: NativeBackend, inp: Record<string, tf.TensorInfo>, rule: OptimizerName, n: number): tf.Tensor[] {
+  const op = (name: string, inputs: tf.TensorInfo[], attrs = [floatType(b)]) => b.executeSingleOutput(name, attrs, inputs);
   const reshapeAttrs = [floatType(b), int32Type(b, 'Tshape')];
   const flat = (key: string) => {
     const parts = Array.from({ length: n }, (_, i) => op('Reshape', [inp[`${key}${i}`], inp.flatShape], reshapeAttrs));
     return n === 1 ? parts[0] : op('ConcatV2', [...parts, inp.axis], [intAttr(b, 'N', n), floatType(b), int32Type(b, 'Tidx')]);
   };
-  let g = flat('g');
-  const w = inp.mask ? flat('x') : undefined;
-  if (w && rule !== 'adamw') g = op('Add', [g, op('Mul', [op('Mul', [w, inp.wd]), inp.mask])]);
-  let upd: tf.TensorInfo;
-  const slots: tf.TensorInfo[] = [];
-  if (rule === 'sgd') {
-    slots.push(op('Add', [op('Mul', [inp.s0, inp.momentum]), g]));
-    upd = op('Mul', [slots[0], inp.lr]);
-  } else {
-    slots.push(op('Add', [op('Mul', [inp.s0, inp.beta1]), op('Mul', [g, inp.beta1c])]));
-    slots.push(op('Add', [op('Mul', [inp.s1, inp.beta2]), op('Mul', [op('Square', [g]), inp.beta2c])]));
-    upd = op('RealDiv', [op('Mul', [slots[0], inp.alpha]), op('Add', [op('Sqrt', [slots[1]]), inp.epsilon])]);
-    if (w && rule === 'adamw') upd = op('Add', [upd, op('Mul', [op('Mul', [w, inp.lrWd]), inp.mask])]);
-  }
-  let parts = [upd];
-  if (n > 1) {
-    parts = b.executeMultipleOutputs('SplitV', [intAttr(b, 'num_split', n), floatType(b), int32Type(b, 'Tlen')], [upd, inp.sizes, inp.axis], n);
-    temps.push(...parts);
-  }
-  const next = parts.map((p, i) => op('Sub', [inp[`x${i}`], op('Reshape', [p, inp[`shape${i}`]], reshapeAttrs)]));
-  const out = [...slots.slice(0, nSlots), ...next];
-  const keep = new Set(out.map((t) => t.dataId));
-  for (const t of temps) if (!keep.has(t.dataId)) (b as unknown as { disposeData(id: tf.DataId): void }).disposeData(t.dataId);
-  return out;
+  return tf.tidy(() => {
+    let g = flat('g');
+    const w = inp.mask ? flat('x') : undefined;
+    if (w && rule !== 'adamw') g = op('Add', [g, op('Mul', [op('Mul', [w, inp.wd]), inp.mask])]);
+    let upd: tf.Tensor;
+    const slots: tf.Tensor[] = [];
+    if (rule === 'sgd') {
+      slots.push(op('Add', [op('Mul', [inp.s0, inp.momentum]), g]));
+      upd = op('Mul', [slots[0], inp.lr]);
+    } else {
+      slots.push(op('Add', [op('Mul', [inp.s0, inp.beta1]), op('Mul', [g, inp.beta1c])]));
+      slots.push(op('Add', [op('Mul', [inp.s1, inp.beta2]), op('Mul', [op('Square', [g]), inp.beta2c])]));
+      upd = op('RealDiv', [op('Mul', [slots[0], inp.alpha]), op('Add', [op('Sqrt', [slots[1]]), inp.epsilon])]);
+      if (w && rule === 'adamw') upd = op('Add', [upd, op('Mul', [op('Mul', [w, inp.lrWd]), inp.mask])]);
+    }
+    const parts = n > 1 ? b.executeMultipleOutputs('SplitV', [intAttr(b, 'num_split', n), floatType(b), int32Type(b, 'Tlen')], [upd, inp.sizes, inp.axis], n) : [upd];
+    const next = parts.map((p, i) => op('Sub', [inp[`x${i}`], op('Reshape', [p, inp[`shape${i}`]], reshapeAttrs)]));
+    return [...slots, ...next];
+  });
 }
