@@ -157,6 +157,28 @@ describe('segmentation workload', () => {
     expect(attrs.memory_estimate_bytes).toBe(estimateMemoryBytes({ width: 4, depth: 1, batch_size: 8, lr: 0.003, augment: 'light' }, spec));
   });
 
+  it('measures latency once per architecture in a process: a later trial of the same net reuses it and says which trial measured it', async () => {
+    const wl = segmentationWorkload(spec);
+    const run = async (trialNumber: number, params: Record<string, unknown>) => {
+      const attrs: Record<string, unknown> = {};
+      const r = (await wl(params, ctx({ trialNumber, attrs, budget: { name: 'epochs', min: 1, max: 1 } }))) as Record<string, number>;
+      return { latency: r.latency_ms, by: attrs.latency_measured_by };
+    };
+    const first = await run(7, { width: 6, depth: 1, lr: 0.003 });
+    expect(first.by).toBeUndefined();
+    // Other lr, batch and optimizer: the same inference graph, so the same measurement.
+    const same = await run(8, { width: 6, depth: 1, lr: 0.01, batch_size: 4, optimizer: 'sgd' });
+    expect(same).toEqual({ latency: first.latency, by: 7 });
+    // The measuring trial resuming (a promotion) carries its own measurement, with no attr.
+    expect(await run(7, { width: 6, depth: 1, lr: 0.003 })).toEqual({ latency: first.latency, by: undefined });
+    // Another architecture, or flip averaging at inference: measured anew.
+    for (const params of [{ width: 6, depth: 1, batch_norm: false }, { width: 6, depth: 2 }, { width: 6, depth: 1, tta: 'hflip' }]) {
+      const other = await run(9, params);
+      expect(other.by).toBeUndefined();
+      expect(other.latency).toBeGreaterThan(0);
+    }
+  });
+
   it('lets Pruned propagate from report and frees every tensor', async () => {
     const wl = segmentationWorkload(spec);
     await wl({ width: 4, depth: 1 }, ctx({ budget: { name: 'epochs', min: 1, max: 1 } }));
