@@ -11,6 +11,7 @@ import { presetPolicy } from './augment';
 import { segmentationWorkload, estimateMemoryBytes, exportModel, parseSegSpec } from './workload';
 import { loadModel } from './export';
 import { trialSettings } from './config';
+import type { Params } from '@segtune/space';
 
 const dir = mkdtempSync(join(tmpdir(), 'segtune-train-'));
 beforeAll(async () => {
@@ -159,7 +160,7 @@ describe('segmentation workload', () => {
 
   it('measures latency once per architecture in a process: a later trial of the same net reuses it and says which trial measured it', async () => {
     const wl = segmentationWorkload(spec);
-    const run = async (trialNumber: number, params: Record<string, unknown>) => {
+    const run = async (trialNumber: number, params: Params) => {
       const attrs: Record<string, unknown> = {};
       const r = (await wl(params, ctx({ trialNumber, attrs, budget: { name: 'epochs', min: 1, max: 1 } }))) as Record<string, number>;
       return { latency: r.latency_ms, by: attrs.latency_measured_by };
@@ -172,7 +173,7 @@ describe('segmentation workload', () => {
     // The measuring trial resuming (a promotion) carries its own measurement, with no attr.
     expect(await run(7, { width: 6, depth: 1, lr: 0.003 })).toEqual({ latency: first.latency, by: undefined });
     // Another architecture, or flip averaging at inference: measured anew.
-    for (const params of [{ width: 6, depth: 1, batch_norm: false }, { width: 6, depth: 2 }, { width: 6, depth: 1, tta: 'hflip' }]) {
+    for (const params of [{ width: 6, depth: 1, batch_norm: false }, { width: 6, depth: 2 }, { width: 6, depth: 1, tta: 'hflip' }] as Params[]) {
       const other = await run(9, params);
       expect(other.by).toBeUndefined();
       expect(other.latency).toBeGreaterThan(0);
