@@ -180,6 +180,20 @@ describe('segmentation workload', () => {
     }
   });
 
+  it("trains a trial from fresh weights even when its folder holds an earlier run's checkpoint of the same params and seed", async () => {
+    const folder = join(dir, 'stale-trial-0');
+    const wl = segmentationWorkload(spec);
+    const params = { width: 4, depth: 1, batch_size: 8, lr: 0.003 };
+    // An earlier study of the same name ran trial 0 to 3 epochs; this study's trial 0 has a budget of 1.
+    await wl(params, ctx({ artifactDir: folder, budget: { name: 'epochs', min: 1, max: 3 } }));
+    expect(existsSync(join(folder, 'checkpoint.json'))).toBe(true);
+    const reports: { step: number; values: Record<string, number> }[] = [];
+    const r = (await wl(params, ctx({ artifactDir: folder, reports, budget: { name: 'epochs', min: 1, max: 1 } }))) as Record<string, number>;
+    expect(reports.map((x) => x.step)).toEqual([1]);
+    expect(Number.isFinite(reports[0].values.loss)).toBe(true);
+    expect(r.miou).toBe(reports[0].values.miou);
+  });
+
   it('lets Pruned propagate from report and frees every tensor', async () => {
     const wl = segmentationWorkload(spec);
     await wl({ width: 4, depth: 1 }, ctx({ budget: { name: 'epochs', min: 1, max: 1 } }));

@@ -51,6 +51,12 @@ export interface TrainHooks {
   /** Where to save a checkpoint after every epoch and resume from, when set. */
   checkpointDir?: string;
   /**
+   * Without `resumeDir`: whether a checkpoint already in `checkpointDir` is resumed (default
+   * true: an interrupted training goes on). False starts from fresh weights and overwrites it at
+   * the first epoch: a search trial's folder may hold an earlier run's checkpoint.
+   */
+  resumeOwn?: boolean;
+  /**
    * Resume from this folder's checkpoint instead (an earlier trial of the same configuration,
    * promoted by the scheduler); checkpoints are still saved to `checkpointDir`.
    */
@@ -126,7 +132,7 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
   const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed, loss, resolution: cfg.resolution });
   try {
     let startEpoch = 0;
-    const from = hooks.resumeDir ?? hooks.checkpointDir;
+    const from = hooks.resumeDir ?? (hooks.resumeOwn === false ? undefined : hooks.checkpointDir);
     if (from) {
       const meta = loadCheckpoint(from, allVars, key, { anyKey: hooks.resumeDir !== undefined && hooks.transfer === true });
       if (meta) {

@@ -199,6 +199,12 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
       signal: o.signal,
       checkpointDir: o.checkpointDir,
       resumeDir: o.resumeDir,
+      // A trial resumes only what the scheduler promotes (resumeDir). Its own folder,
+      // results/<study>/trial-N, can hold a checkpoint of the same trial number from an earlier
+      // study of that name (its storage deleted or another --storage), with the same params and
+      // seed: resuming it would report that run's weights, trained on whatever data it had, as
+      // this trial's result.
+      resumeOwn: false,
       transfer: o.transfer,
       onResumed: o.onResumed,
       // Latency depends on the architecture, not the weights: measure it once before training
