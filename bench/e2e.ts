@@ -158,7 +158,7 @@ notes.unshift(
   'Optuna prunes single-objective studies only, so its side optimises mIoU and measures latency on completed trials; segtune searches both objectives (multi-objective TPE), and its scheduler ranks trials at each rung on mIoU alone (ASHA) or on mIoU and latency (MO-ASHA: non-dominated rank, then crowding distance). Both train on one thread per trial, 2 trials at once, on the same 192 + 64 synthetic images; hypervolume is over completed trials.',
   ...(schedulersOnly
     ? ['Each run is asynchronous: which trials reach the top rung depends on timing, so one seed run twice gives different fronts; read the sums over seeds.']
-    : ['MO-ASHA is the headline row because on seeds this run does not use it took less wall time for the same hypervolume: `npm run bench:e2e -- --schedulers-only --seeds=2,3,4,5`, bench/results/e2e-schedulers.md.']),
+    : ['MO-ASHA is the headline row because on seeds this run does not use it took less wall time for the same hypervolume: `npm run bench:e2e -- --schedulers-only --seeds=2,3,4,5,6,7`, bench/results/e2e-schedulers.md.']),
 );
 const file = writeReport({
   name: schedulersOnly ? 'e2e-schedulers' : 'e2e',
