@@ -92,6 +92,22 @@ describe('training', () => {
     expect(other.resumedFrom).toBe(0);
   });
 
+  it('does not resume weights trained on other data: the checkpoint carries a digest of the training split', async () => {
+    const ck = join(dir, 'ck-data');
+    const first = await trainUNet(ds, cfg({ epochs: 2, scheduleEpochs: 3 }), { checkpointDir: ck });
+    first.model.dispose();
+    // The same files regenerated (a new object, equal pixels) resume; one changed label does not.
+    const same = syntheticShapes({ imageSize: 16, trainSize: 16, valSize: 8, seed: 3 });
+    const again = await trainUNet(same, cfg({ epochs: 2, scheduleEpochs: 3 }), { checkpointDir: ck });
+    again.model.dispose();
+    expect(again.resumedFrom).toBe(2);
+    const changed = syntheticShapes({ imageSize: 16, trainSize: 16, valSize: 8, seed: 3 });
+    changed.train.masks[100] = (changed.train.masks[100] + 1) % changed.numClasses;
+    const other = await trainUNet(changed, cfg({ epochs: 2, scheduleEpochs: 3 }), { checkpointDir: ck });
+    other.model.dispose();
+    expect(other.resumedFrom).toBe(0);
+  });
+
   it('a promoted trial resumes from the paused trial\'s folder and checkpoints into its own', async () => {
     const paused = join(dir, 'trial-1');
     const own = join(dir, 'trial-7');

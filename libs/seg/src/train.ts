@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@segtune/core';
-import type { SegDataset, SegSplit } from './dataset';
+import { trainingDataDigest, type SegDataset, type SegSplit } from './dataset';
 import { type AugmentPolicy, augmentSample, isIdentityPolicy } from './augment';
 import { buildUNet, type UNetConfig } from './unet';
 import { SegOptimizer, type OptimizerConfig } from './optimizer';
@@ -129,7 +129,9 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
   const weights = classWeights(cfg.loss?.weighting ?? 'none', ds.train, ds.height * ds.width, ds.numClasses, ds.ignoreIndex);
   const loss: LossConfig = { ...DEFAULT_LOSS, ...cfg.loss, classWeights: weights, ignoreIndex: ds.ignoreIndex };
   checkLoss(loss, ds.numClasses);
-  const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed, loss, resolution: cfg.resolution });
+  // The training data is part of the key: a study continued after its dataset changed must not
+  // promote a paused trial into weights trained on the old data.
+  const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed, loss, resolution: cfg.resolution, data: trainingDataDigest(ds) });
   try {
     let startEpoch = 0;
     const from = hooks.resumeDir ?? (hooks.resumeOwn === false ? undefined : hooks.checkpointDir);
