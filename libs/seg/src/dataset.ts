@@ -51,7 +51,8 @@ const digests = new WeakMap<SegDataset, string>();
 /**
  * A digest of the training split (shapes, classes, every pixel and label), computed once per
  * dataset object: checkpoints carry it, so weights trained on other data are never resumed.
- * Two independent 32-bit FNV-1a style hashes over the raw words; ~2 ms for 192 images of 32×32.
+ * Two 32-bit multiplicative hashes (FNV-1a and a murmur-style mix) over the raw words; 7 ms for
+ * 192 images of 32×32, 0.26 s for 1,000 of 128×128 (measured 2026-12-07).
  */
 export function trainingDataDigest(ds: SegDataset): string {
   let d = digests.get(ds);

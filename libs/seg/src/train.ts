@@ -130,8 +130,9 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
   const loss: LossConfig = { ...DEFAULT_LOSS, ...cfg.loss, classWeights: weights, ignoreIndex: ds.ignoreIndex };
   checkLoss(loss, ds.numClasses);
   // The training data is part of the key: a study continued after its dataset changed must not
-  // promote a paused trial into weights trained on the old data.
-  const key = JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed, loss, resolution: cfg.resolution, data: trainingDataDigest(ds) });
+  // promote a paused trial into weights trained on the old data. Only built where a checkpoint
+  // is read or written (the digest passes over every pixel once per dataset).
+  const key = hooks.checkpointDir === undefined && hooks.resumeDir === undefined ? '' : JSON.stringify({ model: cfg.model, optimizer: cfg.optimizer, schedule: cfg.schedule, batch: cfg.batchSize, augment: cfg.augment, seed: cfg.seed, loss, resolution: cfg.resolution, data: trainingDataDigest(ds) });
   try {
     let startEpoch = 0;
     const from = hooks.resumeDir ?? (hooks.resumeOwn === false ? undefined : hooks.checkpointDir);

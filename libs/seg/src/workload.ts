@@ -269,7 +269,7 @@ export function segmentationWorkload(rawSpec: WorkloadSpec | SegWorkloadSpec, op
         ctx.setAttrs({ backend: backend.name, threads: backend.threads, params: p, flops, memory_estimate_bytes: memory, ...(ctx.artifactDir ? { checkpoint_dir: resolve(ctx.artifactDir) } : {}) }),
       trialNumber: ctx.trialNumber,
       onLatency: ({ trial }) => {
-        if (trial !== ctx.trialNumber) ctx.setAttrs({ latency_measured_by: trial ?? null });
+        if (trial !== ctx.trialNumber) ctx.setAttrs({ latency_measured_by: trial });
       },
       onEpoch: (r, latencyMs) =>
         ctx.report(r.epoch, { miou: r.miou, miou_foreground: r.miou_foreground, latency_ms: latencyMs, pixel_accuracy: r.pixel_accuracy, dice: r.dice, loss: r.loss, resolution: r.resolution }),
