@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Study, TrialStateError, runController, type Scheduler, type Sampler } from '@segtune/core';
+import { Study, TrialStateError, runController, START_ATTRS_DELAY_MS, type Executor, type RunOptions, type Scheduler, type Sampler, type TrialAttrs, type TrialOutcome, type TrialTask } from '@segtune/core';
 import { parseSpace } from '@segtune/space';
 import { MemoryStorage, SqliteStorage } from '@segtune/storage';
 import { RandomSampler } from '@segtune/samplers';
@@ -218,5 +218,76 @@ describe('runController', () => {
     const res = await runController({ study, executor: exec, workload: { kind: 'benchmark', function: 'x' }, spaceDir: '.', timeoutMs: 1_000, now: () => clock });
     expect(res.stoppedBy).toBe('timeout');
     expect((await study.trials()).length).toBe(10);
+  });
+});
+
+/** Records the storage writes a study makes, with the trial's state in storage at the time. */
+class CountingStorage extends MemoryStorage {
+  readonly attrWrites: { trialId: number; attrs: TrialAttrs }[] = [];
+  readonly paramWrites: { trialId: number; attrs?: TrialAttrs }[] = [];
+  override async updateTrialAttrs(trialId: number, attrs: TrialAttrs): Promise<void> {
+    this.attrWrites.push({ trialId, attrs });
+    return super.updateTrialAttrs(trialId, attrs);
+  }
+  override async setTrialParams(trialId: number, params: Record<string, unknown>, attrs?: TrialAttrs): Promise<void> {
+    this.paramWrites.push({ trialId, attrs });
+    return super.setTrialParams(trialId, params as never, attrs);
+  }
+}
+
+/** An executor that announces a start (as the pool and process executors do), then runs `body`. */
+class StartingExecutor implements Executor {
+  readonly capacity = 1;
+  constructor(private readonly body: (options: RunOptions) => Promise<void>) {}
+  async run(_task: TrialTask, options: RunOptions): Promise<TrialOutcome> {
+    options.onStart?.({ worker: 'pid1/t1', gpu: 0, backend: 'wasm' });
+    await this.body(options);
+    return { state: 'complete', metrics: { value: 1 }, attrs: { worker: 'pid1/t1', duration: 2 } };
+  }
+  async close(): Promise<void> {}
+}
+
+describe('runController: the writes a trial costs', () => {
+  it('a short trial: its start attrs go with its finish, and a scheduler bracket with its params (no attrs write of their own)', async () => {
+    const storage = new CountingStorage();
+    const bracketed: Scheduler = { name: 'b', decide: () => 'continue', bracketFor: (n) => n % 2 };
+    const { study } = await makeStudy({ storage, scheduler: bracketed });
+    await runController({ study, executor: new StartingExecutor(async () => undefined), workload: { kind: 'benchmark', function: 'x' }, spaceDir: '.', maxTrials: 4 });
+    const trials = await study.trials();
+    expect(trials.map((t) => t.state)).toEqual(['complete', 'complete', 'complete', 'complete']);
+    for (const t of trials) expect(t.attrs).toMatchObject({ worker: 'pid1/t1', gpu: 0, backend: 'wasm', duration: 2, bracket: t.number % 2 });
+    expect(storage.attrWrites).toEqual([]);
+    expect(storage.paramWrites.map((w) => w.attrs)).toEqual([{ bracket: 0 }, { bracket: 1 }, { bracket: 0 }, { bracket: 1 }]);
+  });
+
+  it('a longer trial shows its start attrs while it runs; attrs it sets are written at once and a late start write does not undo them', async () => {
+    const storage = new CountingStorage();
+    const { study } = await makeStudy({ storage });
+    let seenEarly: TrialAttrs | undefined;
+    let seenLate: TrialAttrs | undefined;
+    const exec = new StartingExecutor(async (options) => {
+      // Before the delay: nothing written yet, then the trial's own attrs (with the start ones).
+      seenEarly = (await study.trials())[0].attrs;
+      options.onAttrs?.({ backend: 'tensorflow', command_pid: 42 });
+      await sleep(START_ATTRS_DELAY_MS + 150);
+      seenLate = (await study.trials())[0].attrs;
+    });
+    await runController({ study, executor: exec, workload: { kind: 'benchmark', function: 'x' }, spaceDir: '.', maxTrials: 1 });
+    expect(seenEarly?.worker).not.toBe('pid1/t1');
+    expect(storage.attrWrites.map((w) => w.attrs)).toEqual([{ worker: 'pid1/t1', gpu: 0, backend: 'tensorflow', command_pid: 42 }]);
+    expect(seenLate).toMatchObject({ worker: 'pid1/t1', gpu: 0, backend: 'tensorflow', command_pid: 42 });
+    expect((await study.trials())[0].attrs).toMatchObject({ backend: 'tensorflow', command_pid: 42, duration: 2 });
+
+    // No attrs of its own: the start attrs are written after the delay, while it runs.
+    const other = new CountingStorage();
+    const made = await makeStudy({ storage: other });
+    let during: TrialAttrs | undefined;
+    const slow = new StartingExecutor(async () => {
+      await sleep(START_ATTRS_DELAY_MS + 150);
+      during = (await made.study.trials())[0].attrs;
+    });
+    await runController({ study: made.study, executor: slow, workload: { kind: 'benchmark', function: 'x' }, spaceDir: '.', maxTrials: 1 });
+    expect(during).toMatchObject({ worker: 'pid1/t1', gpu: 0, backend: 'wasm' });
+    expect(other.attrWrites.length).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import type { WorkloadSpec } from '@segtune/space';
 import type { Executor, TrialOutcome } from './executor';
 import { Rng } from './rng';
 import type { Study } from './study';
-import type { Trial } from './trial';
+import type { Trial, TrialAttrs } from './trial';
 import type { ResumePoint } from './scheduler';
 import type { StopDetail, StopRule } from './stop-rule';
 
@@ -57,6 +57,9 @@ export interface ControllerResult {
  * The loop every search and every worker runs: keep up to `concurrency` trials in flight, ask
  * the study for the next one when a slot frees, route reports to the scheduler, tell outcomes.
  */
+/** How long a running trial's start attrs may wait to be written with its finish (see launch). */
+export const START_ATTRS_DELAY_MS = 200;
+
 export async function runController(options: ControllerOptions): Promise<ControllerResult> {
   const { study, executor } = options;
   const now = options.now ?? Date.now;
@@ -114,6 +117,19 @@ export async function runController(options: ControllerOptions): Promise<Control
     options.onTrialStarted?.(trial);
     const controller = new AbortController();
     const onAbort = () => controller.abort();
+    // The executor's start attrs (its thread or process, GPU, backend) describe the trial and
+    // nothing reads them to act on it: they are written once the trial has run for
+    // START_ATTRS_DELAY_MS, with the first attrs it sets, or with its finish, whichever comes
+    // first. A short trial's finish carries them: one write fewer per trial (a round trip on
+    // PostgreSQL). Attrs a trial sets (a command's pid, read by recovery) are written at once.
+    let startAttrs: TrialAttrs | undefined;
+    let startTimer: NodeJS.Timeout | undefined;
+    const writeAttrs = (attrs: TrialAttrs): void => {
+      clearTimeout(startTimer);
+      const merged = startAttrs ? { ...startAttrs, ...attrs } : attrs;
+      startAttrs = undefined;
+      if (Object.keys(merged).length) study.storage.updateTrialAttrs(trial.id, merged).catch(() => undefined);
+    };
     options.abortSignal?.addEventListener('abort', onAbort, { once: true });
     const run = executor
       .run(
@@ -136,16 +152,19 @@ export async function runController(options: ControllerOptions): Promise<Control
           onReport: (step, values) => study.report(trial, step, values),
           signal: controller.signal,
           onStart: (attrs) => {
-            study.storage.updateTrialAttrs(trial.id, attrs).catch(() => undefined);
+            startAttrs = attrs;
+            startTimer = setTimeout(() => writeAttrs({}), START_ATTRS_DELAY_MS);
+            startTimer.unref?.();
           },
-          onAttrs: (attrs) => {
-            study.storage.updateTrialAttrs(trial.id, attrs).catch(() => undefined);
-          },
+          onAttrs: (attrs) => writeAttrs(attrs),
         },
       )
       .catch((e: Error): TrialOutcome => ({ state: 'failed', reason: 'crash', error: `executor error: ${e.message}`, attrs: {} }))
       .then(async (outcome) => {
         options.abortSignal?.removeEventListener('abort', onAbort);
+        clearTimeout(startTimer);
+        if (startAttrs) outcome = { ...outcome, attrs: { ...startAttrs, ...outcome.attrs } };
+        startAttrs = undefined;
         const done = await study.tell(
           trial,
           outcome.state === 'complete'

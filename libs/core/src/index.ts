@@ -10,7 +10,7 @@ export { toMetrics, type Workload, type WorkloadContext, type WorkloadResolver, 
 export type { Executor, TrialTask, TrialOutcome, RunOptions } from './executor';
 export type { Tracker, StudyEvent } from './tracker';
 export { Study, type EnqueueOptions, type StudyOptions, type TellOutcome } from './study';
-export { runController, resumePointOf, type ControllerOptions, type ControllerResult, type StopReason } from './controller';
+export { runController, resumePointOf, START_ATTRS_DELAY_MS, type ControllerOptions, type ControllerResult, type StopReason } from './controller';
 export { failDeadTrials, failDeadLocalTrials, processIdentity, processAlive, sameMachine, endLeftoverCommands } from './recovery';
 export { pathInside, studyOutputDir } from './output-path';
 export { processStartTime, endLeftoverProcessGroup, type ProcessGroupAttrs } from './leftover-processes';

@@ -96,8 +96,12 @@ export interface Storage {
   createTrial(studyId: number, init: NewTrial, limit?: TrialLimit): Promise<Trial | undefined>;
   /** Takes the oldest waiting trial, if any, and makes it running; exactly one caller gets it. */
   claimWaitingTrial(studyId: number, attrs?: TrialAttrs, limit?: TrialLimit): Promise<Trial | undefined>;
-  /** Sets the params of a running trial that was created before its sampler ran. */
-  setTrialParams(trialId: number, params: Trial['params']): Promise<void>;
+  /**
+   * Sets the params of a running trial that was created before its sampler ran, and merges
+   * `attrs` (if given) into its attrs in the same write: one round trip where a scheduler adds
+   * attrs to every trial it places (a bracket), instead of two.
+   */
+  setTrialParams(trialId: number, params: Trial['params'], attrs?: TrialAttrs): Promise<void>;
   reportIntermediate(trialId: number, step: number, values: MetricValues): Promise<void>;
   finishTrial(trialId: number, finish: FinishTrial): Promise<Trial>;
   updateTrialAttrs(trialId: number, attrs: TrialAttrs): Promise<void>;

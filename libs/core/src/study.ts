@@ -133,7 +133,6 @@ export class Study {
       throw e;
     }
     const params = this.space.ordered(suggestion.params);
-    await this.storage.setTrialParams(trial.id, params);
     const { resume } = suggestion;
     // A resumed configuration stays in the bracket of its first trial.
     const bracket = this.scheduler.bracketFor?.(resume?.rootTrialNumber ?? trial.number);
@@ -142,7 +141,8 @@ export class Study {
       ...(resume ? { resumed_from_trial: resume.trialNumber, resumed_from_step: resume.step, config_root: resume.rootTrialNumber, ...(resume.transfer ? { resume_transfer: true } : {}) } : {}),
       ...suggestion.attrs,
     };
-    if (Object.keys(extra).length) await this.storage.updateTrialAttrs(trial.id, extra);
+    // Params and the scheduler's attrs in one write.
+    await this.storage.setTrialParams(trial.id, params, Object.keys(extra).length ? extra : undefined);
     return this.started({ ...trial, params, attrs: { ...trial.attrs, ...extra } });
   }
 

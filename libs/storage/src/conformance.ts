@@ -89,6 +89,23 @@ export function storageConformance(label: string, open: () => Promise<Storage>, 
       await expect(s.getTrial(987654)).rejects.toBeInstanceOf(TrialNotFoundError);
     });
 
+    it('sets params and merges attrs in one write, and refuses both on a finished trial', async () => {
+      const a = await s.createStudy(spec('a'));
+      const t = (await s.createTrial(a.id, { state: 'running', params: {}, attrs: { worker: 'w1', bracket: 9 } }))!;
+      const before = (await s.getTrial(t.id)).seq;
+      await s.setTrialParams(t.id, { x: 0.5 }, { bracket: 2, resumed_from_trial: 0 });
+      const back = await s.getTrial(t.id);
+      expect(back.params).toEqual({ x: 0.5 });
+      expect(back.attrs).toEqual({ worker: 'w1', bracket: 2, resumed_from_trial: 0 });
+      expect(back.seq).toBeGreaterThan(before);
+      // Readers that sync by sequence number see the change.
+      expect((await s.getTrials(a.id, { sinceSeq: before })).map((x) => x.id)).toEqual([t.id]);
+      await s.finishTrial(t.id, { state: 'complete', values: [1] });
+      await expect(s.setTrialParams(t.id, { x: 2 }, { bracket: 3 })).rejects.toBeInstanceOf(TrialStateError);
+      expect(await s.getTrial(t.id)).toMatchObject({ params: { x: 0.5 }, attrs: { bracket: 2 } });
+      await expect(s.setTrialParams(987654, { x: 2 }, { bracket: 3 })).rejects.toBeInstanceOf(TrialNotFoundError);
+    });
+
     it('rejects impossible state transitions and changes nothing', async () => {
       const a = await s.createStudy(spec('a'));
       const t = (await s.createTrial(a.id, { state: 'running', params: { x: 1 } }))!;

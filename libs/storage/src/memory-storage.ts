@@ -116,9 +116,10 @@ export class MemoryStorage implements Storage {
     return t;
   }
 
-  async setTrialParams(trialId: number, params: Trial['params']): Promise<void> {
+  async setTrialParams(trialId: number, params: Trial['params'], attrs?: TrialAttrs): Promise<void> {
     const t = this.running(trialId);
     t.params = structuredClone(params);
+    if (attrs) t.attrs = { ...t.attrs, ...structuredClone(attrs) };
     t.seq = ++this.seq;
   }
 

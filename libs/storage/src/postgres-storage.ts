@@ -349,9 +349,13 @@ export class PostgresStorage implements Storage {
     throw new TrialStateError(rows[0].number, rows[0].from_state, to);
   }
 
-  async setTrialParams(trialId: number, params: Trial['params']): Promise<void> {
-    const { rowCount } = await this.q(`UPDATE segtune_trials SET params = $2::jsonb, ${BUMP} WHERE id = $1 AND state = 'running' AND ${ASYNC_COMMIT}`, [trialId, JSON.stringify(params)]);
-    if (!rowCount) await this.refuse(trialId, 'params', 'running', { params });
+  async setTrialParams(trialId: number, params: Trial['params'], attrs?: TrialAttrs): Promise<void> {
+    const { rowCount } = await this.q(`UPDATE segtune_trials SET params = $2::jsonb, attrs = attrs || $3::jsonb, ${BUMP} WHERE id = $1 AND state = 'running' AND ${ASYNC_COMMIT}`, [
+      trialId,
+      JSON.stringify(params),
+      JSON.stringify(attrs ?? {}),
+    ]);
+    if (!rowCount) await this.refuse(trialId, 'params', 'running', attrs ? { params, attrs } : { params });
   }
 
   async reportIntermediate(trialId: number, step: number, values: MetricValues): Promise<void> {

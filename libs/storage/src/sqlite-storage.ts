@@ -177,6 +177,9 @@ export class SqliteStorage implements Storage {
   }
 
   async claimWaitingTrial(studyId: number, attrs: TrialAttrs = {}, limit?: TrialLimit): Promise<Trial | undefined> {
+    // Nothing waiting (the common case: no enqueued trials) is seen by a plain read, without a
+    // write transaction and its lock; one enqueued after the read is the next ask's.
+    if (!this.stmts.oldestWaiting.get(studyId)) return undefined;
     return this.db
       .transaction((): Trial | undefined => {
         const row = this.stmts.oldestWaiting.get(studyId) as TrialRow | undefined;
@@ -190,8 +193,16 @@ export class SqliteStorage implements Storage {
       .immediate();
   }
 
-  async setTrialParams(trialId: number, params: Trial['params']): Promise<void> {
-    const ok = this.db.transaction(() => this.stmts.setParams.run(JSON.stringify(params), this.nextSeq(), trialId).changes > 0).immediate();
+  async setTrialParams(trialId: number, params: Trial['params'], attrs?: TrialAttrs): Promise<void> {
+    const ok = this.db
+      .transaction(() => {
+        if (!attrs || Object.keys(attrs).length === 0) return this.stmts.setParams.run(JSON.stringify(params), this.nextSeq(), trialId).changes > 0;
+        const row = this.stmts.trialById.get(trialId) as TrialRow | undefined;
+        if (row?.state !== 'running') return false;
+        const merged = JSON.stringify({ ...JSON.parse(row.attrs), ...attrs });
+        return this.stmts.setParamsAttrs.run(JSON.stringify(params), merged, this.nextSeq(), trialId).changes > 0;
+      })
+      .immediate();
     if (!ok) await this.assertRunning(trialId, 'running');
   }
 
@@ -336,6 +347,7 @@ function prepare(db: Database.Database) {
     oldestWaiting: db.prepare(`SELECT ${cols} FROM trials WHERE study_id = ? AND state = 'waiting' ORDER BY number LIMIT 1`),
     claim: db.prepare(`UPDATE trials SET state = 'running', attrs = ?, started_at = ?, heartbeat_at = ?, seq = ? WHERE id = ? AND state = 'waiting'`),
     setParams: db.prepare(`UPDATE trials SET params = ?, seq = ? WHERE id = ? AND state = 'running'`),
+    setParamsAttrs: db.prepare(`UPDATE trials SET params = ?, attrs = ?, seq = ? WHERE id = ? AND state = 'running'`),
     report: db.prepare(`UPDATE trials SET intermediate = json_set(intermediate, ?, json(?)), heartbeat_at = ?, seq = ? WHERE id = ? AND state = 'running'`),
     finish: db.prepare('UPDATE trials SET state = ?, vals = ?, metrics = ?, attrs = ?, finished_at = ?, seq = ? WHERE id = ?'),
     setAttrs: db.prepare('UPDATE trials SET attrs = ?, seq = ? WHERE id = ?'),
