@@ -1,6 +1,7 @@
 import { encodeValue, type ParamDef, type Space } from '@segtune/space';
 import type { Rng } from '@segtune/core';
 import { logNormMass, logSumExp, normCdf } from './normal';
+import { kernelLogPdf, kernelValues, parzenKernel, WASM_MIN_KERNELS, type KernelData, type KernelExports } from './parzen-kernel';
 
 // Parzen estimators over the encoded unit cube, one kernel per observation plus a broad prior
 // kernel. Continuous dimensions use truncated normals on [0,1]; discrete ones (ints, stepped
@@ -166,6 +167,11 @@ export class ParzenEstimator {
   private contInvSigma = new Float64Array(0);
   /** Per component: log weight plus the continuous dimensions' normalising constants. */
   private baseLog = new Float64Array(0);
+  /**
+   * Set where the wasm kernel evaluates this estimator (many kernels): then the flat arrays
+   * above are dimension-major (kernel j of continuous dimension c at [c * m + j]).
+   */
+  private readonly wasm?: { kernel: KernelExports; data: KernelData };
 
   /**
    * @param infos the group's dimensions
@@ -206,6 +212,11 @@ export class ParzenEstimator {
     const invS = (this.contInvSigma = new Float64Array(m * nc));
     const muS = (this.contMuScaled = new Float64Array(m * nc));
     const base = (this.baseLog = Float64Array.from(this.logW));
+    const kernel = nc > 0 && m >= WASM_MIN_KERNELS ? parzenKernel() : null;
+    const dimMajor = kernel !== null;
+    if (kernel) this.wasm = { kernel, data: { m, nc, inv: invS, mu: muS, base } };
+    // Kernel j of continuous dimension c sits at [first(c) + j * stride] of the flat arrays.
+    const stride = dimMajor ? 1 : nc;
     let c = 0;
     for (let d = 0; d < dims; d++) {
       const info = infos[d];
@@ -261,6 +272,7 @@ export class ParzenEstimator {
       const logZ = cont ? EMPTY : new Float64Array(m); // logPdf needs it for discrete cells only
       // Most kernels at thousands of trials sit at the clip: their log σ is one number.
       const logMin = Math.log(minSigma);
+      const first = stride === 1 ? c * m : c;
       for (let j = 0; j < m; j++) {
         const s = sigma[j];
         const mj = mu[j];
@@ -276,8 +288,8 @@ export class ParzenEstimator {
         }
         base[j] += -(s === minSigma ? logMin : Math.log(s)) - LOG_SQRT_2PI - lz;
         const inv = 1 / s;
-        invS[j * nc + c] = inv;
-        muS[j * nc + c] = mj * inv;
+        invS[first + j * stride] = inv;
+        muS[first + j * stride] = mj * inv;
       }
       if (cont) c++;
       this.mu.push(keep ? mu : EMPTY);
@@ -332,6 +344,8 @@ export class ParzenEstimator {
 
   /** log density (mass, for discrete coordinates) of each row. */
   logPdf(rows: readonly (readonly number[])[]): Float64Array {
+    const wasm = this.wasm;
+    if (wasm && this.contDims.length === this.infos.length) return kernelLogPdf(wasm.kernel, wasm.data, rows, this.contDims);
     const out = new Float64Array(rows.length);
     const acc = new Float64Array(this.m);
     const dims = this.infos.length;
@@ -376,13 +390,16 @@ export class ParzenEstimator {
         continue;
       }
       // Continuous dimensions in one pass over flat arrays (the hot loop at thousands of trials).
-      for (let j = 0, o = 0; j < this.m; j++, o += nc) {
-        let q = 0;
-        for (let c = 0; c < nc; c++) {
-          const z = xc[c] * invS[o + c] - muS[o + c];
-          q += z * z;
+      if (wasm) kernelValues(wasm.kernel, wasm.data, x, this.contDims, acc);
+      else {
+        for (let j = 0, o = 0; j < this.m; j++, o += nc) {
+          let q = 0;
+          for (let c = 0; c < nc; c++) {
+            const z = xc[c] * invS[o + c] - muS[o + c];
+            q += z * z;
+          }
+          acc[j] = this.baseLog[j] - 0.5 * q;
         }
-        acc[j] = this.baseLog[j] - 0.5 * q;
       }
       for (let d = 0; d < dims; d++) {
         const info = this.infos[d];
