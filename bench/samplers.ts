@@ -1,10 +1,12 @@
 // Sampler benchmark: our samplers against Optuna's on the same functions, budgets and seeds,
 // both sides in one invocation; the Optuna side runs in a child process while ours runs here.
-// Three parts, each saved (bench/results/samplers-parts/<part>.json, committed so a part run on its own keeps the others) and all present parts
+// Parts, each saved (bench/results/samplers-parts/<part>.json, committed so a part run on its own keeps the others) and all present parts
 // assembled into bench/results/samplers.md, so quality parts can run under the shared lock and
 // the timing part alone under the exclusive one:
 //   suite     COCO's bbob functions (coco-experiment; bench/peers/bbob_peer.py): TPE, GP and
 //             CMA-ES against Optuna's TPESampler, GPSampler and CmaEsSampler, plus ablations
+//   noise     the suite's noise floor: each default of ours against itself with other seeds
+//             (how many rows chance alone puts above 1.5), ours only
 //   classic   the project's own functions (random, TPE, GP, NSGA-II, MOTPE)
 //   overhead  milliseconds per suggestion (TPE, GP, CMA-ES) at 100 to 5,000 trials
 //   cli       start-to-start time of trials 950-1,000 of a 1,000-trial TPE run on Hartmann6
@@ -30,7 +32,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const quick = process.argv.includes('--quick');
 const partsArg = process.argv.find((a) => a.startsWith('--parts='));
-const PARTS = partsArg ? partsArg.slice('--parts='.length).split(',') : ['suite', 'classic', 'overhead', 'cli'];
+const PARTS = partsArg ? partsArg.slice('--parts='.length).split(',') : ['suite', 'noise', 'classic', 'overhead', 'cli'];
 const partsDir = join(root, 'bench', 'results', 'samplers-parts');
 
 const SINGLE = ['branin', 'hartmann6', 'rosenbrock', 'levy', 'mixed'];
@@ -276,6 +278,58 @@ async function classic(python: string): Promise<Omit<Part, 'command' | 'date' | 
   return { tables: [single, mo, time], notes };
 }
 
+/**
+ * The suite's noise floor: each default sampler of ours against itself with other seeds, on the
+ * same grid with as many runs a row as the suite. Two runs of one sampler differ only by chance,
+ * so the ratios above 1.5 here are what chance alone puts above 1.5 in the suite's table.
+ */
+async function noise(python: string): Promise<Omit<Part, 'command' | 'date' | 'peers'>> {
+  const started = Date.now();
+  const { FUNCTIONS, DIMS, INSTANCES, SUITE_SEEDS, budget, problems } = suiteGrid();
+  // Disjoint from the suite's seeds unless given: --other-seeds=100,101,102.
+  const OTHER = listArg('other-seeds') ?? SUITE_SEEDS.map((x) => x + 100);
+  const kinds = process.argv.find((a) => a.startsWith('--noise-samplers='))?.slice('--noise-samplers='.length).split(',') ?? ['tpe', 'gp', 'cmaes'];
+  const variants: SuiteVariant[] = kinds.map((k) => ({ label: k, spec: { kind: k }, peer: k as SuiteVariant['peer'] }));
+  console.error(`noise: ${problems.length} problems × ${SUITE_SEEDS.length}+${OTHER.length} seeds × ${variants.length} samplers`);
+  const server = new BbobServer(python);
+  const fopt = new Map<string, number>();
+  for (const p of problems) fopt.set(problemKey(p), (await server.info(p)).fopt);
+  const runs = await ourSuiteRuns(server, problems, variants, [...SUITE_SEEDS, ...OTHER], budget);
+  server.close();
+  const table: Table = {
+    title: `bbob suite noise floor: our default against itself, seeds ${OTHER.join(', ')} over seeds ${SUITE_SEEDS.join(', ')} (same grid and runs a row as the suite); geometric mean of the median-regret ratios and how many rows chance alone puts above 1.5 (or below 1/1.5)`,
+    columns: ['sampler', 'geometric mean', 'worst (where)', 'ratios above 1.5', 'ratios below 1/1.5', 'rows'],
+    rows: [],
+  };
+  const notes: string[] = [];
+  for (const v of variants) {
+    const rs: { r: number; at: string }[] = [];
+    for (const d of DIMS)
+      for (const f of FUNCTIONS) {
+        const ps = problems.filter((p) => p[0] === f && p[1] === d);
+        const r = medianSuiteRegret(runs, fopt, ps, v.label, OTHER) / medianSuiteRegret(runs, fopt, ps, v.label, SUITE_SEEDS);
+        if (Number.isFinite(r)) rs.push({ r, at: `f${f} ${d}-D` });
+      }
+    const worst = rs.reduce((a, b) => (b.r > a.r ? b : a));
+    const geo = 10 ** (rs.reduce((a, b) => a + Math.log10(b.r), 0) / rs.length);
+    const above = rs.filter((x) => x.r > 1.5).length;
+    const below = rs.filter((x) => x.r < 1 / 1.5).length;
+    table.rows.push([v.label, geo.toFixed(3), `${worst.r.toFixed(2)} (${worst.at})`, above, below, rs.length]);
+    notes.push(`${v.label} against itself: ${above} of ${rs.length} rows above 1.5 and ${below} below 1/1.5 by chance alone (geometric mean ${geo.toFixed(3)}).`);
+  }
+  // Read against the suite's own table, where one was run on a grid of this size.
+  const suiteFile = join(partsDir, 'suite.json');
+  if (existsSync(suiteFile)) {
+    const summary = (JSON.parse(readFileSync(suiteFile, 'utf8')) as Part).tables[0];
+    const counts = summary.rows.map((r) => `${String(r[0]).split(' ')[0]} ${r[4]}`).join(', ');
+    notes.push(`The suite's own table (its part file) has these counts of rows above 1.5 against Optuna: ${counts}. Where they are at or below the counts above, the goal "no single function worse than 1.5×" cannot be told from chance at this many runs a row; the geometric means above say how far chance alone moves the suite's geometric mean.`);
+  }
+  notes.push(
+    `Noise grid: bbob ${FUNCTIONS.length === 24 ? 'f1-f24' : FUNCTIONS.map((f) => `f${f}`).join(', ')} in ${DIMS.join(', ')}-D, instance(s) ${INSTANCES.join(', ')}, ${SUITE_SEEDS.length} seeds a side; ours only (no Optuna runs). Wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+  );
+  return { tables: [table], notes };
+}
+
 async function overhead(python: string): Promise<Omit<Part, 'command' | 'date' | 'peers'>> {
   const h6 = fnOf('hartmann6');
   const jobs: PeerJob[] = [];
@@ -372,18 +426,65 @@ interface SuiteVariant {
   ablation?: boolean;
 }
 
-async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'peers'>> {
-  const started = Date.now();
-  const list = (flag: string) => process.argv.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3).split(',').map(Number);
+const listArg = (flag: string) => process.argv.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3).split(',').map(Number);
+
+/** The bbob grid the suite and noise parts run: functions, dimensions, instances, seeds and budgets. */
+function suiteGrid() {
   // --functions=1,2 and --dims=2 narrow the grid (a smoke test); the report says what ran.
-  const FUNCTIONS = list('functions') ?? Array.from({ length: 24 }, (_, i) => i + 1);
-  const DIMS = list('dims') ?? (quick ? [2, 5] : [2, 5, 10]);
+  const FUNCTIONS = listArg('functions') ?? Array.from({ length: 24 }, (_, i) => i + 1);
+  const DIMS = listArg('dims') ?? (quick ? [2, 5] : [2, 5, 10]);
   // --instances=1,2,3 and --seeds=0,1,2 widen the quick grid's sample per (function, dimension)
   // without its 10-D rows and bigger budgets: with 2 runs a row, the worst single ratio is mostly
   // seed noise.
-  const INSTANCES = list('instances') ?? (quick ? [1] : [1, 2, 3]);
-  const SUITE_SEEDS = list('seeds') ?? (quick ? [0, 1] : [0, 1, 2]);
+  const INSTANCES = listArg('instances') ?? (quick ? [1] : [1, 2, 3]);
+  const SUITE_SEEDS = listArg('seeds') ?? (quick ? [0, 1] : [0, 1, 2]);
   const budget = (d: number) => (quick ? (d <= 2 ? 40 : 50) : Math.min(100, 20 * d));
+  const problems: Problem[] = [];
+  for (const d of DIMS) for (const f of FUNCTIONS) for (const i of INSTANCES) problems.push([f, d, i]);
+  return { FUNCTIONS, DIMS, INSTANCES, SUITE_SEEDS, budget, problems };
+}
+
+const problemKey = (p: Problem) => p.join('/');
+
+/** Our samplers' runs on the grid: the objective values of each (problem, variant, seed), keyed "f/d/i/label/seed". */
+async function ourSuiteRuns(server: BbobServer, problems: readonly Problem[], variants: readonly SuiteVariant[], seeds: readonly number[], budget: (d: number) => number): Promise<Map<string, number[]>> {
+  const mine = new Map<string, number[]>();
+  let done = 0;
+  for (const p of problems) {
+    const d = p[1];
+    const space = new Space(Array.from({ length: d }, (_, k) => ({ name: `x${k}`, type: 'float' as const, low: -5, high: 5 })));
+    const objectives = [{ name: 'value', direction: 'minimize' as const }];
+    for (const v of variants) {
+      for (const seed of seeds) {
+        const spec = v.spec.kind === 'cmaes' && v.spec.popsize === 0 ? { ...v.spec, popsize: 2 * (4 + Math.floor(3 * Math.log(d))) } : v.spec;
+        const sampler = createSampler(spec);
+        sampler.onWarning = () => {};
+        const r = await driveSampler(sampler, space, objectives, async (x) => [await server.evaluate(p, Array.from({ length: d }, (_, k) => x[`x${k}`] as number))], budget(d), seed);
+        mine.set(`${problemKey(p)}/${v.label}/${seed}`, r.trials.map((t) => t.values![0]));
+      }
+    }
+    if (++done % 8 === 0) console.error(`  ours: ${done}/${problems.length} problems`);
+  }
+  return mine;
+}
+
+/** Median final regret over problems and seeds of one variant's runs (floored at REGRET_FLOOR). */
+function medianSuiteRegret(runs: ReadonlyMap<string, number[]>, fopt: ReadonlyMap<string, number>, problems: readonly Problem[], label: string, seeds: readonly number[]): number {
+  const xs: number[] = [];
+  for (const q of problems)
+    for (const seed of seeds) {
+      const values = runs.get(`${problemKey(q)}/${label}/${seed}`);
+      if (!values) continue;
+      const r = Math.max(REGRET_FLOOR, Math.min(...values) - fopt.get(problemKey(q))!);
+      if (Number.isFinite(r)) xs.push(r);
+    }
+  return median(xs);
+}
+
+async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'peers'>> {
+  const started = Date.now();
+  const list = listArg;
+  const { FUNCTIONS, DIMS, INSTANCES, SUITE_SEEDS, budget, problems } = suiteGrid();
   const variants: SuiteVariant[] = [
     { label: 'tpe', spec: { kind: 'tpe' }, peer: 'tpe' },
     { label: 'gp', spec: { kind: 'gp' }, peer: 'gp' },
@@ -396,9 +497,7 @@ async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
     { label: 'cmaes sigma0 0.3', spec: { kind: 'cmaes', sigma0: 0.3 }, peer: 'cmaes', ablation: true },
     { label: 'cmaes popsize 2× default', spec: { kind: 'cmaes', popsize: 0 }, peer: 'cmaes', ablation: true },
   ];
-  const problems: Problem[] = [];
-  for (const d of DIMS) for (const f of FUNCTIONS) for (const i of INSTANCES) problems.push([f, d, i]);
-  const key = (p: Problem) => p.join('/');
+  const key = problemKey;
   const jobs: { id: string; p: Problem; sampler: string; trials: number; seed: number }[] = [];
   for (const p of problems) for (const seed of SUITE_SEEDS) for (const peer of ['tpe', 'gp', 'cmaes']) jobs.push({ id: `${key(p)}/${peer}/${seed}`, p, sampler: peer, trials: budget(p[1]), seed });
   console.error(`suite: ${problems.length} problems × ${SUITE_SEEDS.length} seeds; optuna: ${jobs.length} runs; ours: ${problems.length * SUITE_SEEDS.length * variants.length} runs alongside`);
@@ -408,37 +507,13 @@ async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
   const server = new BbobServer(python);
   const fopt = new Map<string, number>();
   for (const p of problems) fopt.set(key(p), (await server.info(p)).fopt);
-  const mine = new Map<string, number[]>();
-  let done = 0;
-  for (const p of problems) {
-    const d = p[1];
-    const space = new Space(Array.from({ length: d }, (_, k) => ({ name: `x${k}`, type: 'float' as const, low: -5, high: 5 })));
-    const objectives = [{ name: 'value', direction: 'minimize' as const }];
-    for (const v of variants) {
-      for (const seed of SUITE_SEEDS) {
-        const spec = v.spec.kind === 'cmaes' && v.spec.popsize === 0 ? { ...v.spec, popsize: 2 * (4 + Math.floor(3 * Math.log(d))) } : v.spec;
-        const sampler = createSampler(spec);
-        sampler.onWarning = () => {};
-        const r = await driveSampler(sampler, space, objectives, async (x) => [await server.evaluate(p, Array.from({ length: d }, (_, k) => x[`x${k}`] as number))], budget(d), seed);
-        mine.set(`${key(p)}/${v.label}/${seed}`, r.trials.map((t) => t.values![0]));
-      }
-    }
-    if (++done % 8 === 0) console.error(`  ours: ${done}/${problems.length} problems`);
-  }
+  const mine = await ourSuiteRuns(server, problems, variants, SUITE_SEEDS, budget);
   server.close();
   const theirs = await peerDone;
 
-  const regret = (p: Problem, values: number[] | undefined) => (values ? Math.max(REGRET_FLOOR, Math.min(...values) - fopt.get(key(p))!) : NaN);
-  const medianRegret = (p: Problem[], label: string, src: 'ours' | 'optuna') => {
-    const xs: number[] = [];
-    for (const q of p)
-      for (const seed of SUITE_SEEDS) {
-        const values = src === 'ours' ? mine.get(`${key(q)}/${label}/${seed}`) : (theirs.get(`${key(q)}/${label}/${seed}`)?.values as unknown as number[] | undefined);
-        const r = regret(q, values);
-        if (Number.isFinite(r)) xs.push(r);
-      }
-    return median(xs);
-  };
+  const theirValues = new Map<string, number[]>();
+  for (const [id, r] of theirs) if (r.values) theirValues.set(id, r.values as unknown as number[]);
+  const medianRegret = (p: Problem[], label: string, src: 'ours' | 'optuna') => medianSuiteRegret(src === 'ours' ? mine : theirValues, fopt, p, label, SUITE_SEEDS);
   // One row per (function, dimension): medians over instances and seeds.
   const rows: { f: number; d: number; ratio: Map<string, number>; ours: Map<string, number>; optuna: Map<string, number> }[] = [];
   for (const d of DIMS)
@@ -508,7 +583,7 @@ async function main() {
   const [optunaV, torchV, cocoV, cmaV] = execFileSync(python, ['-c', 'import optuna, torch, cocoex, cmaes; print(optuna.__version__, torch.__version__, cocoex.__version__, cmaes.__version__)'], { encoding: 'utf8' }).trim().split(' ');
   const peers = { optuna: optunaV, torch: torchV, 'coco-experiment': cocoV, cmaes: cmaV };
   mkdirSync(partsDir, { recursive: true });
-  const runners: Record<string, (python: string) => Promise<Omit<Part, 'command' | 'date' | 'peers'>>> = { suite, classic, overhead, cli };
+  const runners: Record<string, (python: string) => Promise<Omit<Part, 'command' | 'date' | 'peers'>>> = { suite, noise, classic, overhead, cli };
   for (const name of PARTS) {
     if (!runners[name]) throw new Error(`--parts: unknown part "${name}"; allowed: ${Object.keys(runners).join(', ')}`);
     console.error(`part ${name}`);
@@ -519,7 +594,7 @@ async function main() {
   // The report: every part present, in a fixed order, each with the command and date it ran.
   const tables: Table[] = [];
   const notes: string[] = [];
-  for (const name of ['suite', 'overhead', 'cli', 'classic']) {
+  for (const name of ['suite', 'noise', 'overhead', 'cli', 'classic']) {
     const file = join(partsDir, `${name}.json`);
     if (!existsSync(file)) {
       notes.push(`Part "${name}" not run for this report.`);
