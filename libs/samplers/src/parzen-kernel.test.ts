@@ -98,3 +98,21 @@ describe('Parzen estimator: wasm kernel', () => {
     }
   });
 });
+
+describe('Parzen estimator: discrete cells', () => {
+  it('rows that share a cell get the same log density as each evaluated alone (the per-cell terms are reused within a call)', () => {
+    const rng = new Rng(11);
+    const infos: DimInfo[] = [disc(4), { kind: 'cont' }, disc(16), { kind: 'cat', k: 3 }];
+    const n = 120;
+    const columns = infos.map(() => Float64Array.from({ length: n }, () => rng.random()));
+    const e = new ParzenEstimator(infos, columns, new Array(n).fill(1), { priorWeight: 1, bandwidth: 'neighbor', magicClip: true, bandwidthFactor: 1 });
+    // 40 rows over few cells: most share their discrete cells with an earlier row.
+    const rows = Array.from({ length: 40 }, () => [(Math.floor(rng.random() * 2) + 0.5) / 4, rng.random(), (Math.floor(rng.random() * 3) + 0.5) / 16, rng.random()]);
+    const together = e.logPdf(rows);
+    rows.forEach((row, i) => expect(Object.is(e.logPdf([row])[0], together[i]), `row ${i}`).toBe(true));
+    // And a row of another cell after them is not given a cached cell's terms.
+    const other = [3.5 / 4, 0.5, 15.5 / 16, 0.5];
+    expect(e.logPdf([...rows, other])[40]).toBe(e.logPdf([other])[0]);
+    expect(e.logPdf([other])[0]).not.toBe(e.logPdf([[rows[0][0], 0.5, rows[0][2], 0.5]])[0]);
+  });
+});

@@ -359,6 +359,7 @@ export class ParzenEstimator {
     const muS = this.contMuScaled;
     const invS = this.contInvSigma;
     const baseLog = this.baseLog;
+    const cellTerms: (Map<number, Float64Array> | undefined)[] = [];
     for (let i = 0; i < rows.length; i++) {
       const x = rows[i];
       for (let c = 0; c < nc; c++) xc[c] = x[this.contDims[c]];
@@ -416,13 +417,23 @@ export class ParzenEstimator {
           const lp = this.catLogP[d];
           for (let j = 0; j < this.m; j++) acc[j] += lp[j * k + c];
         } else {
+          // Each kernel's log mass over the candidate's cell, computed once per cell in a call:
+          // a discrete param has few cells, and a converged study's candidates share them.
           const cell = cellOf(info, u);
-          const a = info.lo[cell];
-          const b = info.hi[cell];
-          const mu = this.mu[d];
-          const sg = this.sigma[d];
-          const lz = this.logZ[d];
-          for (let j = 0; j < this.m; j++) acc[j] += logNormMass((a - mu[j]) / sg[j], (b - mu[j]) / sg[j]) - lz[j];
+          let cache = cellTerms[d];
+          if (!cache) cache = cellTerms[d] = new Map();
+          let terms = cache.get(cell);
+          if (!terms) {
+            terms = new Float64Array(this.m);
+            const a = info.lo[cell];
+            const b = info.hi[cell];
+            const mu = this.mu[d];
+            const sg = this.sigma[d];
+            const lz = this.logZ[d];
+            for (let j = 0; j < this.m; j++) terms[j] = logNormMass((a - mu[j]) / sg[j], (b - mu[j]) / sg[j]) - lz[j];
+            cache.set(cell, terms);
+          }
+          for (let j = 0; j < this.m; j++) acc[j] += terms[j];
         }
       }
       out[i] = logSumExp(acc);
