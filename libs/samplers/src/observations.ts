@@ -68,10 +68,23 @@ export function encodeTrial(space: Space, trial: Trial): number[] | null {
  */
 export function observe(ctx: SamplerContext, running: boolean): Observation[] {
   const out: Observation[] = [];
-  for (const trial of ctx.history) {
-    const x = observeFinished(ctx, trial);
-    if (x) out.push(x);
+  const history = ctx.history;
+  // The last history observed, by position: a study's next history holds the same trial objects
+  // at the same positions (finished trials come in number order, so one that finishes out of
+  // order shifts only the few after it), and a position check is much cheaper than the
+  // per-trial WeakMap lookup it replaces at thousands of trials.
+  const memo = lastObserved && lastObserved.ctx.space === ctx.space && lastObserved.ctx.objectives === ctx.objectives && sameConstraints(lastObserved.ctx.constraints, ctx.constraints) ? lastObserved : undefined;
+  const trials = new Array<Trial>(history.length);
+  const records = new Array<CachedObservation>(history.length);
+  for (let i = 0; i < history.length; i++) {
+    const trial = history[i];
+    let c = memo && memo.trials[i] === trial ? memo.records[i] : undefined;
+    if (!c || !unchanged(c, trial)) c = observedRecord(ctx, trial);
+    trials[i] = trial;
+    records[i] = c;
+    if (c.obs) out.push(c.obs);
   }
+  lastObserved = { ctx: { space: ctx.space, objectives: ctx.objectives, constraints: ctx.constraints }, trials, records };
   if (running) {
     for (const trial of ctx.running) {
       const x = observeRunning(ctx.space, trial);
@@ -126,12 +139,23 @@ interface CachedObservation {
 // each time was a large share of a TPE suggestion.
 const observed = new WeakMap<Trial, CachedObservation>();
 
-function observeFinished(ctx: SamplerContext, trial: Trial): Observation | undefined {
+let lastObserved: { ctx: CachedObservation['ctx']; trials: Trial[]; records: CachedObservation[] } | undefined;
+
+/** Whether the trial still has the fields its cached observation was made from. */
+function unchanged(c: CachedObservation, trial: Trial): boolean {
+  return c.state === trial.state && c.values === trial.values && c.metrics === trial.metrics && c.intermediate === trial.intermediate;
+}
+
+function observedRecord(ctx: SamplerContext, trial: Trial): CachedObservation {
   const c = observed.get(trial);
-  if (c && c.ctx.space === ctx.space && c.ctx.objectives === ctx.objectives && sameConstraints(c.ctx.constraints, ctx.constraints) && c.state === trial.state && c.values === trial.values && c.metrics === trial.metrics && c.intermediate === trial.intermediate) return c.obs;
-  const obs = observeUncached(ctx, trial);
-  observed.set(trial, { ctx: { space: ctx.space, objectives: ctx.objectives, constraints: ctx.constraints }, state: trial.state, values: trial.values, metrics: trial.metrics, intermediate: trial.intermediate, obs });
-  return obs;
+  if (c && c.ctx.space === ctx.space && c.ctx.objectives === ctx.objectives && sameConstraints(c.ctx.constraints, ctx.constraints) && unchanged(c, trial)) return c;
+  const record: CachedObservation = { ctx: { space: ctx.space, objectives: ctx.objectives, constraints: ctx.constraints }, state: trial.state, values: trial.values, metrics: trial.metrics, intermediate: trial.intermediate, obs: observeUncached(ctx, trial) };
+  observed.set(trial, record);
+  return record;
+}
+
+function observeFinished(ctx: SamplerContext, trial: Trial): Observation | undefined {
+  return observedRecord(ctx, trial).obs;
 }
 
 /** The same constraints object, or both none (a caller may pass a fresh `[]` on every call). */

@@ -121,6 +121,31 @@ describe('the good/bad split', () => {
     expect(ranked(5)).toEqual([0, 1, 2, 3, 5]);
   });
 
+  it('observations follow the history as it changes between calls: reused by position, remade for a changed or moved trial, or another context', () => {
+    const space = new Space([{ name: 'x', type: 'float', low: 0, high: 1 }]);
+    const c = (history: Trial[], constraints = ctx(history).constraints) => ({ ...ctx(history), space, constraints });
+    const base = Array.from({ length: 6 }, (_, i) => fakeTrial(i, { x: i / 10 }, [i], MIN));
+    const first = observe(c(base), false);
+    // The same trial objects: the same observations.
+    const again = observe(c([...base, fakeTrial(6, { x: 0.6 }, [6], MIN)]), false);
+    expect(again.slice(0, 6).every((o, i) => o === first[i])).toBe(true);
+    // Trial 2 finished again with another value (a new object) and trial 4 changed in place,
+    // both at their old positions; then trial 1 moved (one that finished out of order before
+    // it): each observed as it is now.
+    const changed = [...base, again[6].trial];
+    changed[2] = { ...base[2], values: [-5], metrics: { value: -5 } };
+    base[4].values = [-7];
+    expect(observe(c(changed), false).map((o) => o.losses![0])).toEqual([0, 1, -5, 3, -7, 5, 6]);
+    changed.pop();
+    const moved = [changed[0], fakeTrial(9, { x: 0.9 }, [9], MIN), ...changed.slice(1)];
+    const now = observe(c(moved), false);
+    expect(now.map((o) => `${o.trial.number}:${o.losses![0]}`)).toEqual(['0:0', '9:9', '1:1', '2:-5', '3:3', '4:-7', '5:5']);
+    // Constraints of the context change what a trial is: not reused across them (they read the
+    // metrics, which trial 4's in-place change left at 4).
+    const constrained = observe(c(moved, [parseConstraint('value <= 2')]), false);
+    expect(constrained.map((o) => o.kind)).toEqual(['complete', 'infeasible', 'complete', 'complete', 'infeasible', 'infeasible', 'infeasible']);
+  });
+
   it('steers away from out-of-memory regions, unlike failures of other kinds', async () => {
     // Values fall towards x = 1, but x > 0.7 runs out of memory.
     const lateFailures = (reason: string) => {
