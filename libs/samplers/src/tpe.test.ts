@@ -142,7 +142,7 @@ describe('the good/bad split', () => {
     expect(now.map((o) => `${o.trial.number}:${o.losses![0]}`)).toEqual(['0:0', '9:9', '1:1', '2:-5', '3:3', '4:-7', '5:5']);
     // Constraints of the context change what a trial is: not reused across them (they read the
     // metrics, which trial 4's in-place change left at 4).
-    const constrained = observe(c(moved, [parseConstraint('value <= 2')]), false);
+    const constrained = observe(c(moved, [parseConstraint('value <= 2')!]), false);
     expect(constrained.map((o) => o.kind)).toEqual(['complete', 'infeasible', 'complete', 'complete', 'infeasible', 'infeasible', 'infeasible']);
   });
 
