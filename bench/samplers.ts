@@ -25,7 +25,7 @@ import { Space, type ParamDef, type Params } from '@segtune/space';
 import { BENCHMARK_FUNCTIONS, log10Regret, type BenchmarkFunction, type SingleObjectiveFunction } from '../libs/benchmarks/src/functions';
 import { hypervolume } from '@segtune/pareto';
 import { createSampler, driveSampler, fakeTrial } from '../libs/samplers/src/index';
-import { writeReport, type Table } from './lib/report';
+import { machine, writeReport, type Table } from './lib/report';
 import { BbobServer, samplersPython, type Problem } from './lib/bbob';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -146,6 +146,8 @@ async function ourOverhead(kind: string, fn: BenchmarkFunction, completed: numbe
 interface Part {
   command: string;
   date: string;
+  /** Where it ran (parts of one report may come from different hosts); absent in older part files. */
+  machine?: string;
   peers: Record<string, string>;
   tables: Table[];
   notes: string[];
@@ -600,7 +602,7 @@ async function main() {
     if (!runners[name]) throw new Error(`--parts: unknown part "${name}"; allowed: ${Object.keys(runners).join(', ')}`);
     console.error(`part ${name}`);
     const r = await runners[name](python);
-    const part: Part = { ...r, command: `npm run bench:samplers -- ${process.argv.slice(2).filter((a) => !a.startsWith('--parts=')).map((a) => `${a} `).join('')}--parts=${name}`, date: new Date().toISOString(), peers };
+    const part: Part = { ...r, command: `npm run bench:samplers -- ${process.argv.slice(2).filter((a) => !a.startsWith('--parts=')).map((a) => `${a} `).join('')}--parts=${name}`, date: new Date().toISOString(), machine: machine(), peers };
     writeFileSync(join(partsDir, `${name}.json`), JSON.stringify(part));
   }
   // The report: every part present, in a fixed order, each with the command and date it ran.
@@ -614,7 +616,7 @@ async function main() {
     }
     const part = JSON.parse(readFileSync(file, 'utf8')) as Part;
     tables.push(...part.tables);
-    notes.push(`Part "${name}": \`${part.command}\`, ${part.date}.`, ...part.notes);
+    notes.push(`Part "${name}": \`${part.command}\`, ${part.date}, ${part.machine ? `on ${part.machine}` : 'machine not recorded (an older part file)'}.`, ...part.notes);
   }
   notes.push(
     'How the samplers were made faster (issue 15). GP: Cholesky, solves and inverse on flat Float64Arrays (./cholesky.ts); the marginal-likelihood gradient was already analytic, log EI now has one too (posterior mean and deviation differentiated in x), so the acquisition is refined by L-BFGS without finite differences; candidates are screened by an O(n) upper bound of EI (the variance given the single most correlated observation bounds the variance given all), so only a few dozen of ~1,300 get the O(n²) exact score, with the same top candidates as scoring all; hyperparameters are refitted from the previous history\'s fit with Optuna\'s tolerance (gtol 1e-2), found by a fingerprint of the trials and their losses; past 300 observations they are refitted every ⌈n/50⌉ observations by at most 4 L-BFGS steps from the last fit, and in between the Cholesky factor is extended by the new rows in O(n²). TPE: observations cached per finished trial object, Parzen estimators built from typed columns with a stable radix sort (same permutation as the comparator sort), no erfc for kernels more than 8.3σ inside the cube; the continuous dimensions\' log density over every kernel in WebAssembly, two kernels per f64x2 instruction (libs/samplers/src/parzen-kernel.wat; a converged study\'s kernels sit near the candidates, so the JS loop\'s early stop visited 3.5 of 6 dimensions per kernel anyway), bit-identical to the JS loop; a discrete param\'s per-kernel cell masses computed once per cell in a call; suggestions unchanged for the same seed (checked by hashing 300- to 1,000-trial runs on three functions, and by a test comparing the wasm and JS paths).',
