@@ -312,10 +312,7 @@ async function noise(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
         const r = medianSuiteRegret(runs, fopt, ps, v.label, OTHER) / medianSuiteRegret(runs, fopt, ps, v.label, SUITE_SEEDS);
         if (Number.isFinite(r)) rs.push({ r, at: `f${f} ${d}-D` });
       }
-    const worst = rs.reduce((a, b) => (b.r > a.r ? b : a));
-    const geo = 10 ** (rs.reduce((a, b) => a + Math.log10(b.r), 0) / rs.length);
-    const above = rs.filter((x) => x.r > 1.5).length;
-    const below = rs.filter((x) => x.r < 1 / 1.5).length;
+    const { geo, worst, over15: above, under15: below } = ratioSummary(rs);
     table.rows.push([v.label, geo.toFixed(3), `${worst.r.toFixed(2)} (${worst.at})`, above, below, rs.length]);
     notes.push(`${v.label} against itself: ${above} of ${rs.length} rows above 1.5 and ${below} below 1/1.5 by chance alone (geometric mean ${geo.toFixed(3)}).`);
   }
@@ -460,6 +457,13 @@ function suiteGrid() {
 
 const problemKey = (p: Problem) => p.join('/');
 
+/** Geometric mean, worst, and counts above 1.5 and below 1/1.5 of per-row ratios. */
+function ratioSummary(rs: readonly { r: number; at: string }[]) {
+  const worst = rs.reduce((a, b) => (b.r > a.r ? b : a));
+  const geo = 10 ** (rs.reduce((a, b) => a + Math.log10(b.r), 0) / rs.length);
+  return { geo, worst, over15: rs.filter((x) => x.r > 1.5).length, under15: rs.filter((x) => x.r < 1 / 1.5).length, n: rs.length };
+}
+
 /** Our samplers' runs on the grid: the objective values of each (problem, variant, seed), keyed "f/d/i/label/seed". */
 async function ourSuiteRuns(server: BbobServer, problems: readonly Problem[], variants: readonly SuiteVariant[], seeds: readonly number[], budget: (d: number) => number): Promise<Map<string, number[]>> {
   const mine = new Map<string, number[]>();
@@ -542,12 +546,7 @@ async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
       }
       rows.push(row);
     }
-  const geo = (xs: number[]) => 10 ** (xs.reduce((a, b) => a + Math.log10(b), 0) / xs.length);
-  const summary = (label: string) => {
-    const rs = rows.map((r) => ({ r: r.ratio.get(label)!, at: `f${r.f} ${r.d}-D` })).filter((x) => Number.isFinite(x.r));
-    const worst = rs.reduce((a, b) => (b.r > a.r ? b : a));
-    return { geo: geo(rs.map((x) => x.r)), worst, over15: rs.filter((x) => x.r > 1.5).length, n: rs.length };
-  };
+  const summary = (label: string) => ratioSummary(rows.map((r) => ({ r: r.ratio.get(label)!, at: `f${r.f} ${r.d}-D` })).filter((x) => Number.isFinite(x.r)));
   const e = (x: number) => x.toExponential(1);
   const perFunction: Table = {
     title: `bbob suite: median final regret (f - f_opt, floored at ${REGRET_FLOOR}) over ${INSTANCES.length} instance(s) × ${SUITE_SEEDS.length} seeds; budget ${DIMS.map((d) => `${budget(d)} trials in ${d}-D`).join(', ')}; ratio = ours / Optuna's`,

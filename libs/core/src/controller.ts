@@ -53,13 +53,13 @@ export interface ControllerResult {
   elapsedMs: number;
 }
 
+/** How long a running trial's start attrs may wait to be written with its finish (see launch). */
+export const START_ATTRS_DELAY_MS = 200;
+
 /**
  * The loop every search and every worker runs: keep up to `concurrency` trials in flight, ask
  * the study for the next one when a slot frees, route reports to the scheduler, tell outcomes.
  */
-/** How long a running trial's start attrs may wait to be written with its finish (see launch). */
-export const START_ATTRS_DELAY_MS = 200;
-
 export async function runController(options: ControllerOptions): Promise<ControllerResult> {
   const { study, executor } = options;
   const now = options.now ?? Date.now;

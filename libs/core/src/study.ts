@@ -142,7 +142,7 @@ export class Study {
       ...suggestion.attrs,
     };
     // Params and the scheduler's attrs in one write.
-    await this.storage.setTrialParams(trial.id, params, Object.keys(extra).length ? extra : undefined);
+    await this.storage.setTrialParams(trial.id, params, extra);
     return this.started({ ...trial, params, attrs: { ...trial.attrs, ...extra } });
   }
 

@@ -213,10 +213,13 @@ export class ParzenEstimator {
     const muS = (this.contMuScaled = new Float64Array(m * nc));
     const base = (this.baseLog = Float64Array.from(this.logW));
     const kernel = nc > 0 && m >= WASM_MIN_KERNELS ? parzenKernel() : null;
-    const dimMajor = kernel !== null;
     if (kernel) this.wasm = { kernel, data: { m, nc, inv: invS, mu: muS, base } };
-    // Kernel j of continuous dimension c sits at [first(c) + j * stride] of the flat arrays.
-    const stride = dimMajor ? 1 : nc;
+    // Kernel j of continuous dimension c sits at [first(c) + j * stride] of the flat arrays:
+    // dimension-major for the wasm kernel, kernel-major for the JS loop.
+    const stride = kernel ? 1 : nc;
+    const maxSigma = 1;
+    const minSigma = o.magicClip ? 1 / Math.min(100, 1 + m) : 1e-12;
+    const clip = (x: number) => Math.min(maxSigma, Math.max(minSigma, x * o.bandwidthFactor));
     let c = 0;
     for (let d = 0; d < dims; d++) {
       const info = infos[d];
@@ -246,11 +249,8 @@ export class ParzenEstimator {
       mu.set(columns[d].subarray(0, n));
       mu[n] = 0.5;
       const sigma = keep ? new Float64Array(m) : scratch(1, m);
-      const maxSigma = 1;
-      const minSigma = o.magicClip ? 1 / Math.min(100, 1 + m) : 1e-12;
-      const factor = o.bandwidthFactor;
       if (o.bandwidth === 'scott') {
-        sigma.fill(Math.min(maxSigma, Math.max(minSigma, 0.2 * Math.max(n, 1) ** (-1 / (dims + 4)) * factor)));
+        sigma.fill(clip(0.2 * Math.max(n, 1) ** (-1 / (dims + 4))));
       } else {
         // Distance to the farther of the two neighbours (the cube's ends count as neighbours);
         // the outermost kernels use their inner neighbour only (Optuna's consider_endpoints=False).
@@ -262,12 +262,11 @@ export class ParzenEstimator {
         let here = n > 0 ? mu[order[0]] : 0;
         for (let r = 0; r < n; r++) {
           const right = r === n - 1 ? 1 : mu[order[r + 1]];
-          sigma[order[r]] = Math.min(maxSigma, Math.max(minSigma, Math.max(here - left, right - here) * factor));
+          sigma[order[r]] = clip(Math.max(here - left, right - here));
           left = here;
           here = right;
         }
         if (n >= 2) {
-          const clip = (x: number) => Math.min(maxSigma, Math.max(minSigma, x * factor));
           sigma[order[0]] = clip(mu[order[1]] - mu[order[0]]);
           sigma[order[n - 1]] = clip(mu[order[n - 1]] - mu[order[n - 2]]);
         }
@@ -277,7 +276,7 @@ export class ParzenEstimator {
       const logZ = cont ? EMPTY : new Float64Array(m); // logPdf needs it for discrete cells only
       // Most kernels at thousands of trials sit at the clip: their log σ is one number.
       const logMin = Math.log(minSigma);
-      const first = stride === 1 ? c * m : c;
+      const first = kernel ? c * m : c;
       for (let j = 0; j < m; j++) {
         const s = sigma[j];
         const mj = mu[j];
