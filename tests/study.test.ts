@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Study, TrialStateError, runController, START_ATTRS_DELAY_MS, type Executor, type RunOptions, type Scheduler, type Sampler, type TrialAttrs, type TrialOutcome, type TrialTask } from '@segtune/core';
+import { Study, TrialStateError, runController, START_ATTRS_DELAY_MS, type Executor, type RunOptions, type Scheduler, type Sampler, type TrialAttrs, type Trial, type TrialOutcome, type TrialTask } from '@segtune/core';
 import { parseSpace } from '@segtune/space';
 import { MemoryStorage, SqliteStorage } from '@segtune/storage';
 import { RandomSampler } from '@segtune/samplers';
@@ -143,6 +143,29 @@ workload: { kind: benchmark, function: branin }
     const stored = (await study.trials())[0];
     expect(stored.intermediate).toEqual({ 1: { value: 3 }, 2: { value: 2 } });
     expect(calls).toEqual([1, 2]);
+  });
+});
+
+describe('Study.trials: the synced history', () => {
+  it('stays in number order as changed trials arrive in any order, each replacing its older copy, and hands out a copy', async () => {
+    const { study, storage } = await makeStudy();
+    const trial = (id: number, seq: number, state: Trial['state'] = 'running'): Trial => ({ id, studyId: study.id, number: id, state, params: { x: id, k: 1 }, intermediate: {}, attrs: {}, createdAt: 0, seq });
+    // What each sync reads: as another worker's commits can arrive (a lower number after a
+    // higher one, a batch out of order, a newer copy of a trial already held).
+    const batches: Trial[][] = [[trial(0, 1), trial(2, 3), trial(3, 4)], [trial(1, 5), trial(3, 6, 'complete')], [trial(5, 8), trial(4, 7)], []];
+    const since: number[] = [];
+    storage.getTrials = async (_id, query) => {
+      since.push(query?.sinceSeq ?? 0);
+      return batches.shift()!;
+    };
+    const view = (ts: Trial[]) => ts.map((t) => `${t.number}${t.state === 'complete' ? 'c' : ''}`).join(' ');
+    expect(view(await study.trials())).toBe('0 2 3');
+    expect(view(await study.trials())).toBe('0 1 2 3c');
+    const third = await study.trials();
+    expect(view(third)).toBe('0 1 2 3c 4 5');
+    third.reverse().pop();
+    expect(view(await study.trials())).toBe('0 1 2 3c 4 5');
+    expect(since).toEqual([0, 4, 6, 8]);
   });
 });
 

@@ -26,11 +26,6 @@ export type TellOutcome =
   | { state: 'pruned'; attrs?: TrialAttrs }
   | { state: 'failed'; reason: FailReason; error: string; attrs?: TrialAttrs };
 
-/**
- * One study over a storage: ask / report / tell, as Optuna's ask-and-tell interface, plus a
- * history snapshot that is synced incrementally (only trials changed since the last sync are
- * read), so asking stays cheap at 10,000 trials and reflects other workers' trials.
- */
 export interface EnqueueOptions {
   /**
    * Accept params the space does not hold yet (a define-by-run study, whose space grows as the
@@ -39,6 +34,11 @@ export interface EnqueueOptions {
   unknownParams?: boolean;
 }
 
+/**
+ * One study over a storage: ask / report / tell, as Optuna's ask-and-tell interface, plus a
+ * history snapshot that is synced incrementally (only trials changed since the last sync are
+ * read), so asking stays cheap at 10,000 trials and reflects other workers' trials.
+ */
 export class Study {
   readonly storage: Storage;
   readonly record: StudyRecord;
@@ -50,7 +50,12 @@ export class Study {
   readonly trackers: Tracker[];
   readonly worker: string;
   readonly prior: readonly Trial[];
-  private readonly cache = new Map<number, Trial>();
+  /**
+   * Every trial synced so far, in number order (a study's numbers are unique and never change),
+   * kept in order as changes arrive: a sync that brings two or three changed trials places each
+   * by binary search instead of re-sorting thousands, which it did on every ask and report.
+   */
+  private readonly synced: Trial[] = [];
   private lastSeq = 0;
 
   constructor(options: StudyOptions) {
@@ -90,10 +95,31 @@ export class Study {
   async trials(): Promise<Trial[]> {
     const changed = await this.storage.getTrials(this.id, { sinceSeq: this.lastSeq });
     for (const t of changed) {
-      this.cache.set(t.id, t);
+      this.place(t);
       if (t.seq > this.lastSeq) this.lastSeq = t.seq;
     }
-    return [...this.cache.values()].sort((a, b) => a.number - b.number);
+    // A copy: what callers do with the list cannot disturb the next sync.
+    return this.synced.slice();
+  }
+
+  /** Puts a synced trial in its place by number, replacing the older copy of it. */
+  private place(t: Trial): void {
+    const xs = this.synced;
+    const n = xs.length;
+    // The common case: a new trial, numbered after every one synced.
+    if (n === 0 || xs[n - 1].number < t.number) {
+      xs.push(t);
+      return;
+    }
+    let a = 0;
+    let b = n;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (xs[mid].number < t.number) a = mid + 1;
+      else b = mid;
+    }
+    if (xs[a].number === t.number) xs[a] = t;
+    else xs.splice(a, 0, t);
   }
 
   /**
@@ -150,8 +176,12 @@ export class Study {
   private async samplerContext(trial: Trial, forScheduler: boolean): Promise<SamplerContext> {
     const needsHistory = this.sampler.needsHistory !== false || forScheduler;
     const all = needsHistory ? await this.trials() : [];
-    const history = all.filter((t) => t.state === 'complete' || t.state === 'pruned' || t.state === 'failed');
-    const running = all.filter((t) => t.state === 'running' && t.id !== trial.id && Object.keys(t.params).length > 0);
+    const history: Trial[] = [];
+    const running: Trial[] = [];
+    for (const t of all) {
+      if (t.state === 'complete' || t.state === 'pruned' || t.state === 'failed') history.push(t);
+      else if (t.state === 'running' && t.id !== trial.id && Object.keys(t.params).length > 0) running.push(t);
+    }
     return {
       space: this.space,
       objectives: this.objectives,
