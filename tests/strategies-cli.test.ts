@@ -84,6 +84,9 @@ describe('strategies through the CLI', () => {
     expect(replacements.length).toBeGreaterThan(2);
     for (const t of replacements) {
       expect(t.attrs.resume_transfer).toBe(true);
+      // From the parent's state kept at the interval step (its latest may be further, or final).
+      expect(t.attrs.resume_error).toBeUndefined();
+      expect(t.attrs.resumed_from_step as number).toBeGreaterThanOrEqual(3);
       expect((t.attrs.resumed_from_step as number) % 3).toBe(0);
       expect(t.steps[0]).toBe((t.attrs.resumed_from_step as number) + 1);
       expect(trials.find((x) => x.number === t.attrs.pbt_replaces)!.state).toBe('pruned');

@@ -27,5 +27,7 @@ export {
 export { Trial, type SuggestFloatOptions, type SuggestIntOptions } from './library/trial';
 export { DistributionError, type Choice } from './library/distributions';
 export { StorageError, UsageError, SpaceError, UserError, Pruned, isPruned, isUserError } from './library/errors';
-export type { Objective, MetricValues, TrialState, TrialAttrs } from '@segtune/core';
+// For a module workload that keeps the checkpoints population-based training resumes (ctx.checkpointSteps).
+export { checkpointDirAt } from '@segtune/core';
+export type { Objective, MetricValues, TrialState, TrialAttrs, WorkloadContext } from '@segtune/core';
 export type { Budget, Params, ParamValue, ParamDef, StrategySpec } from '@segtune/space';

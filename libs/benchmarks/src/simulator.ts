@@ -1,4 +1,4 @@
-import { isPruned, Rng, type MetricValues, type Workload, type WorkloadContext, type Objective, type Sampler, type Scheduler, type SchedulerContext, type Suggestion, type Trial } from '@segtune/core';
+import { checkpointDirAt, isPruned, Rng, type MetricValues, type Workload, type WorkloadContext, type Objective, type Sampler, type Scheduler, type SchedulerContext, type Suggestion, type Trial } from '@segtune/core';
 import { Space, type Budget, type ParamSpec, type Params } from '@segtune/space';
 import { sleep } from './functions-workload';
 
@@ -444,7 +444,9 @@ export interface SimulatorWorkloadSpec {
  * (27 epochs without one) as { accuracy, error, latency_ms }, sleeping `step_seconds` real seconds
  * per epoch. With `ctx.artifactDir`, a trial that is stopped keeps a checkpoint (the last epoch
  * reported) in `<artifactDir>/state.json`; a trial the scheduler resumes (`ctx.resumeFrom`, in
- * promotion mode) loads the paused trial's checkpoint and goes on after its epoch.
+ * promotion mode) loads the paused trial's checkpoint and goes on after its epoch. At the steps
+ * in `ctx.checkpointSteps` (PBT's intervals) it keeps the state in `<artifactDir>/step-<n>`, and
+ * a resumed trial reads the one at its step first.
  */
 export function simulatorWorkload(spec: SimulatorWorkloadSpec): Workload {
   const curve = spec.curve ?? 'exp';
@@ -457,7 +459,9 @@ export function simulatorWorkload(spec: SimulatorWorkloadSpec): Workload {
     const checkpoint = ctx.artifactDir ? join(ctx.artifactDir, 'state.json') : undefined;
     let step = 1;
     if (ctx.resumeFrom?.artifactDir) {
-      const saved = await readCheckpoint(join(ctx.resumeFrom.artifactDir, 'state.json'));
+      // The state kept at the step resumed at (population-based training's interval steps), else the latest.
+      const kept = await readCheckpoint(join(checkpointDirAt(ctx.resumeFrom.artifactDir, ctx.resumeFrom.step), 'state.json'));
+      const saved = kept ?? (await readCheckpoint(join(ctx.resumeFrom.artifactDir, 'state.json')));
       if (saved !== undefined && saved < max) step = saved + 1;
       // No checkpoint where the scheduler said: say so, and train from the start.
       else if (saved === undefined) ctx.setAttrs({ resumed_from_step: 0, resume_error: `no checkpoint in ${ctx.resumeFrom.artifactDir}` });
@@ -467,6 +471,7 @@ export function simulatorWorkload(spec: SimulatorWorkloadSpec): Workload {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
       await sleep(stepSeconds, ctx.signal);
       last = simulatorMetrics(params, step, { noise, curve });
+      if (ctx.artifactDir && ctx.checkpointSteps?.includes(step)) await writeCheckpoint(join(checkpointDirAt(ctx.artifactDir, step), 'state.json'), step);
       try {
         await ctx.report(step, last);
       } catch (e) {

@@ -110,6 +110,7 @@ export async function runController(options: ControllerOptions): Promise<Control
     return true;
   };
 
+  const checkpointSteps = study.scheduler.checkpointSteps?.();
   const artifactDirOf = (n: number) => (options.artifactRoot ? `${options.artifactRoot}/trial-${n}` : undefined);
   const launch = (trial: Trial): void => {
     started++;
@@ -146,6 +147,7 @@ export async function runController(options: ControllerOptions): Promise<Control
           timeoutMs: options.trialTimeoutMs,
           backend: options.backend,
           artifactDir: artifactDirOf(trial.number),
+          ...(checkpointSteps?.length ? { checkpointSteps } : {}),
           resumeFrom: resume ? { trialNumber: resume.trialNumber, step: resume.step, artifactDir: artifactDirOf(resume.trialNumber), ...(resume.transfer ? { transfer: true } : {}) } : undefined,
         },
         {

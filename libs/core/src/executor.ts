@@ -19,6 +19,8 @@ export interface TrialTask {
   artifactDir?: string;
   /** Set when the trial continues an earlier trial's checkpoint (promotion mode). */
   resumeFrom?: WorkloadResume;
+  /** Steps whose checkpoint the trial keeps a copy of (WorkloadContext.checkpointSteps). */
+  checkpointSteps?: readonly number[];
 }
 
 export type TrialOutcome =

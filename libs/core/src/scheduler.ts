@@ -63,6 +63,11 @@ export interface Scheduler {
   hold?(ctx: SchedulerContext): boolean;
   /** For drivers that can pause trials: false keeps `trialNumber` from starting yet. */
   canStart?(trialNumber: number, history: readonly Trial[]): boolean;
+  /**
+   * Steps at which the scheduler may later continue another trial from this one's checkpoint
+   * (PBT's exploit): every trial keeps a copy of its checkpoint at each (WorkloadContext.checkpointSteps).
+   */
+  checkpointSteps?(): readonly number[];
 }
 
 export type SchedulerFactory = (options: Record<string, unknown>, budget: Budget, objectives: readonly Objective[]) => Scheduler;

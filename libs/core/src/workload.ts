@@ -42,6 +42,15 @@ export interface WorkloadContext {
    * checkpoint from `resumeFrom.artifactDir` and go on after `resumeFrom.step`.
    */
   resumeFrom?: WorkloadResume;
+  /**
+   * Steps whose checkpoint a later trial may continue from (population-based training copies a
+   * top trial's weights as they were at an interval step, after that trial has trained on, or
+   * finished): after reporting such a step, keep a copy of the checkpoint in
+   * `checkpointDirAt(artifactDir, step)`; a trial resuming at `resumeFrom.step` looks there
+   * first (`checkpointDirAt(resumeFrom.artifactDir, resumeFrom.step)`), then at the latest
+   * checkpoint in `resumeFrom.artifactDir`. Absent when no scheduler asks for it.
+   */
+  checkpointSteps?: readonly number[];
   /** The study's objective names, which a result must hold (a command's result line, say). */
   objectiveNames?: readonly string[];
 }
@@ -56,4 +65,9 @@ export type WorkloadResolver = (spec: WorkloadSpec, options: { spaceDir: string 
 export function toMetrics(value: number | MetricValues, objectiveNames: readonly string[]): MetricValues {
   if (typeof value === 'number') return { [objectiveNames[0]]: value };
   return value;
+}
+
+/** The folder of the checkpoint a trial keeps at `step` inside its artifact folder (see WorkloadContext.checkpointSteps). */
+export function checkpointDirAt(artifactDir: string, step: number): string {
+  return `${artifactDir}/step-${step}`;
 }

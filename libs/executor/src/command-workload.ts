@@ -190,6 +190,9 @@ export function commandWorkload(spec: CommandSpec, options: { spaceDir: string }
       if (ctx.resumeFrom.artifactDir) env.SEGTUNE_RESUME_DIR = ctx.resumeFrom.artifactDir;
       if (ctx.resumeFrom.transfer) env.SEGTUNE_RESUME_TRANSFER = '1';
     }
+    // Population-based training: keep a copy of the checkpoint at each of these steps in
+    // $SEGTUNE_ARTIFACT_DIR/step-<n>; a resumed trial looks in $SEGTUNE_RESUME_DIR/step-<step> first.
+    if (ctx.checkpointSteps?.length) env.SEGTUNE_CHECKPOINT_STEPS = ctx.checkpointSteps.join(',');
     if (ctx.budget) env.SEGTUNE_BUDGET = JSON.stringify(ctx.budget);
     if (ctx.device.backend) env.SEGTUNE_BACKEND = ctx.device.backend;
     const exe = findExecutable(argv[0], cwd, env.PATH);

@@ -52,6 +52,7 @@ export async function runTrial(workload: Workload, task: TrialTask, options: Run
     device: options.device,
     artifactDir: task.artifactDir,
     resumeFrom: task.resumeFrom,
+    ...(task.checkpointSteps ? { checkpointSteps: task.checkpointSteps } : {}),
     objectiveNames: task.objectiveNames,
     setAttrs(more) {
       Object.assign(attrs, more);

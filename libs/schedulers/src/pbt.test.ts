@@ -57,6 +57,20 @@ describe('population-based training', () => {
     expect(s.suggest(ctxOf(h, 5))).toBeUndefined();
   });
 
+  it("continues the parent's weights as they were at the interval step, kept by every trial, even once it has trained on or finished", () => {
+    const h = new FakeHistory(acc, b12);
+    const s = new PbtScheduler(b12, acc, { populationSize: 4, perturbationInterval: 4 });
+    // Every trial keeps its checkpoint at the interval steps below the budget's end.
+    expect(s.checkpointSteps()).toEqual([4, 8]);
+    expect(new PbtScheduler({ name: 'epochs', min: 0.5, max: 2 }, acc, { perturbationInterval: 0.3 }).checkpointSteps()).toEqual([0.3, 0.6, 0.9, 1.2, 1.5, 1.8]);
+    for (let i = 0; i < 4; i++) h.add(i, { lr: 0.01, width: 16 + i });
+    [0.9, 0.8, 0.7, 0.1].forEach((v, i) => h.report(s, i, 4, v));
+    // The top trial has trained on to the budget's end by the time the replacement is asked for.
+    for (let step = 5; step <= 12; step++) h.report(s, 0, step, 0.92);
+    h.finish(0, 'complete');
+    expect(s.suggest(ctxOf(h, 4))!.resume).toEqual({ trialNumber: 0, step: 4, rootTrialNumber: 0, transfer: true });
+  });
+
   it('an unknown mutable param is one line', () => {
     const s = new PbtScheduler(b12, acc, { mutable: ['lerning_rate'] });
     expect(() => s.perturb(space, { lr: 0.1, width: 8 }, new Rng('x'))).toThrow(UserError);
@@ -72,12 +86,15 @@ describe('population-based training', () => {
     const byNumber = new Map(r.trials.map((t) => [t.number, t]));
     for (const t of replacements) {
       const step = t.attrs.resumed_from_step as number;
-      expect(step % 4).toBe(0);
+      // It trains on from its parent's checkpoint: at least one step, none twice.
       expect(Math.min(...Object.keys(t.intermediate).map(Number))).toBe(step + 1);
       const parent = byNumber.get(t.attrs.pbt_parent as number)!;
       const replaced = byNumber.get(t.attrs.pbt_replaces as number)!;
       expect(replaced.state).toBe('pruned');
-      expect(parent.intermediate[step].accuracy).toBeGreaterThan(replaced.intermediate[step].accuracy);
+      const stoppedAt = Math.max(...Object.keys(replaced.intermediate).map(Number));
+      expect(stoppedAt % 4).toBe(0);
+      expect(step).toBeGreaterThanOrEqual(stoppedAt);
+      expect(parent.intermediate[stoppedAt].accuracy).toBeGreaterThan(replaced.intermediate[stoppedAt].accuracy);
     }
   });
 });

@@ -20,39 +20,54 @@ export interface PbtOptions {
  * it, on stored trials only. At each `perturbationInterval` step a trial in the bottom
  * `quantileFraction` of the trials that reported that step is stopped (`decide` → stop); the
  * next ask is answered with its replacement: a top-quantile trial's params, the mutable ones
- * scaled by 0.8 or 1.2 (or drawn afresh), resumed from that trial's checkpoint with the new
- * hyperparameters (`resume.transfer`), recorded as `pbt_replaces` and `pbt_parent`. Every worker
+ * scaled by 0.8 or 1.2 (or drawn afresh), resumed from that trial's checkpoint at the interval
+ * step (every trial keeps one per interval step, `checkpointSteps`, since by then the parent may
+ * have trained on or finished) with the new hyperparameters (`resume.transfer`), recorded as
+ * `pbt_replaces` and `pbt_parent`. Every worker
  * reaches the same decisions from the same storage; two workers asking at the same instant may
  * both replace one stopped trial (the second replacement just adds a member).
  */
 export class PbtScheduler implements Scheduler {
-  readonly name = 'pbt';
+  readonly name: string;
   readonly needsHistory = true;
   readonly populationSize: number;
   readonly interval: number;
   readonly quantile: number;
   readonly resample: number;
-  private readonly objective: Objective;
-  private readonly max: number;
+  protected readonly objective: Objective;
+  protected readonly max: number;
 
   constructor(
     budget: Budget | undefined,
     objectives: readonly Objective[],
-    private readonly options: PbtOptions = {},
+    protected readonly options: PbtOptions = {},
+    /** The scheduler's kind, in messages and as its name (PB2 shares this constructor). */
+    kind = 'pbt',
   ) {
-    if (!budget) throw new UserError('scheduler "pbt" needs a budget block (its steps are the perturbation intervals)');
-    if (objectives.length === 0) throw new Error('scheduler "pbt" needs an objective');
+    this.name = kind;
+    if (!budget) throw new UserError(`scheduler "${kind}" needs a budget block (its steps are the perturbation intervals)`);
+    if (objectives.length === 0) throw new Error(`scheduler "${kind}" needs an objective`);
     this.objective = objectives[0];
     this.max = budget.max;
     this.populationSize = options.populationSize ?? 8;
     this.interval = options.perturbationInterval ?? Math.max(budget.min, Math.ceil(budget.max / 8));
-    if (!(this.interval > 0 && this.interval < budget.max)) throw new UserError(`scheduler "pbt": option "perturbation_interval" must be a number in (0, ${budget.max}), the budget's max, got ${this.interval}`);
+    if (!(this.interval > 0 && this.interval < budget.max)) throw new UserError(`scheduler "${kind}": option "perturbation_interval" must be a number in (0, ${budget.max}), the budget's max, got ${this.interval}`);
     this.quantile = options.quantileFraction ?? 0.25;
     this.resample = options.resampleProbability ?? 0.25;
   }
 
+  /**
+   * The interval steps: a replacement continues its parent's weights as they were at the step the
+   * replaced trial was stopped at, so every trial keeps its checkpoint of each.
+   */
+  checkpointSteps(): number[] {
+    const out: number[] = [];
+    for (let k = 1; k * this.interval < this.max - 1e-9; k++) out.push(Math.round(k * this.interval * 1e9) / 1e9);
+    return out;
+  }
+
   /** Interval steps: multiples of the interval below the budget's end. */
-  private isInterval(step: number): boolean {
+  protected isInterval(step: number): boolean {
     const k = step / this.interval;
     return step < this.max && Math.abs(k - Math.round(k)) < 1e-9 && Math.round(k) >= 1;
   }
@@ -91,17 +106,35 @@ export class PbtScheduler implements Scheduler {
     const top = ranked.slice(0, Math.max(1, Math.floor(ranked.length * this.quantile + 1e-9)));
     const parent = top[ctx.rng.int(top.length)].trial;
     const root = typeof parent.attrs.config_root === 'number' ? parent.attrs.config_root : parent.number;
+    // From the parent's weights as they were at the interval step (its kept checkpoint there,
+    // checkpointSteps): by now it may have trained on, or finished its budget, and its latest
+    // checkpoint would leave the replacement less to train, or nothing.
+    const explored = this.explore(ctx, parent, stopped.step);
     return {
-      params: this.perturb(ctx.space, parent.params, ctx.rng),
+      params: explored.params,
       resume: { trialNumber: parent.number, step: stopped.step, rootTrialNumber: root, transfer: true },
-      attrs: { pbt_replaces: stopped.t.number, pbt_parent: parent.number },
+      attrs: { pbt_replaces: stopped.t.number, pbt_parent: parent.number, ...explored.attrs },
     };
+  }
+
+  /**
+   * The hyperparameters a replacement continues `parent` with from `step` (PBT's explore step):
+   * here the parent's, perturbed; PB2 chooses them by a model of the improvement they bring.
+   */
+  protected explore(ctx: SamplerContext, parent: Trial, _step: number): { params: Params; attrs?: Record<string, unknown> } {
+    return { params: this.perturb(ctx.space, parent.params, ctx.rng) };
+  }
+
+  /** Names of the params an exploit may change (checked against the space). */
+  protected mutableNames(space: Space): string[] {
+    const names = this.options.mutable ?? space.params.filter((p) => p.type === 'float').map((p) => p.name);
+    for (const n of names) if (!space.params.some((p) => p.name === n)) throw new UserError(`scheduler "${this.name}": option "mutable" names "${n}", which is not a param of the space`);
+    return [...names];
   }
 
   /** The parent's params with the mutable ones scaled by 0.8 or 1.2, or drawn afresh, within bounds. */
   perturb(space: Space, params: Params, rng: SamplerContext['rng']): Params {
-    const names = this.options.mutable ?? space.params.filter((p) => p.type === 'float').map((p) => p.name);
-    for (const n of names) if (!space.params.some((p) => p.name === n)) throw new UserError(`scheduler "pbt": option "mutable" names "${n}", which is not a param of the space`);
+    const names = this.mutableNames(space);
     const out: Params = { ...params };
     for (const p of space.params) {
       if (!names.includes(p.name) || out[p.name] === undefined) continue;
@@ -112,7 +145,7 @@ export class PbtScheduler implements Scheduler {
   }
 }
 
-function scaled(p: ParamDef, value: Params[string], rng: SamplerContext['rng']): Params[string] {
+export function scaled(p: ParamDef, value: Params[string], rng: SamplerContext['rng']): Params[string] {
   if (p.type === 'categorical') {
     // A neighbouring choice, as Ray Tune shifts categorical values.
     const i = p.choices.indexOf(value as never);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pruned, isPruned, type WorkloadContext } from '@segtune/core';
+import { Pruned, checkpointDirAt, isPruned, type WorkloadContext } from '@segtune/core';
 import { initBackend } from './backend';
 import { syntheticShapes } from './synthetic-shapes';
 import { trainUNet, type TrainConfig } from './train';
@@ -138,6 +138,24 @@ describe('training', () => {
     transfer.model.dispose();
     // Without transfer the other learning rate is another configuration; with it, epoch 2 goes on.
     expect(restored).toEqual([0, 2]);
+  });
+
+  it("PBT: a replacement continues the parent's checkpoint kept at the interval epoch, though the parent trained on", async () => {
+    const parent = join(dir, 'trial-3');
+    const first = await trainUNet(ds, cfg({ epochs: 3 }), { checkpointDir: parent, keepEpochs: [1] });
+    first.model.dispose();
+    expect(existsSync(join(checkpointDirAt(parent, 1), 'checkpoint.json'))).toBe(true);
+    expect(existsSync(checkpointDirAt(parent, 2))).toBe(false);
+    const restored: number[] = [];
+    const epochs: number[] = [];
+    const perturbed = cfg({ schedule: { ...cfg().schedule, lr: 6e-3 } });
+    const kept = await trainUNet(ds, perturbed, { resumeDir: parent, resumeEpoch: 1, transfer: true, onResumed: (e) => void restored.push(e), onEpoch: (r) => void epochs.push(r.epoch) });
+    kept.model.dispose();
+    // No checkpoint kept at epoch 2: the latest (epoch 3, the parent's final state) is restored.
+    const latest = await trainUNet(ds, perturbed, { resumeDir: parent, resumeEpoch: 2, transfer: true, onResumed: (e) => void restored.push(e) });
+    latest.model.dispose();
+    expect(restored).toEqual([1, 3]);
+    expect(epochs).toEqual([2, 3]);
   });
 
   it('export then reload gives the same predictions', async () => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '@segtune/core';
+import { Rng, checkpointDirAt } from '@segtune/core';
 import { trainingDataDigest, type SegDataset, type SegSplit } from './dataset';
 import { type AugmentPolicy, augmentSample, isIdentityPolicy } from './augment';
 import { buildUNet, type UNetConfig } from './unet';
@@ -65,6 +65,14 @@ export interface TrainHooks {
   transfer?: boolean;
   /** With `resumeDir`: the epoch the checkpoint restored (0: none matched, training starts over). */
   onResumed?: (epoch: number) => void;
+  /**
+   * With `resumeDir`: the epoch to resume at; the checkpoint kept for it
+   * (`checkpointDirAt(resumeDir, epoch)`, see keepEpochs) is restored if there is one, else the
+   * latest in `resumeDir`.
+   */
+  resumeEpoch?: number;
+  /** Epochs whose checkpoint is also kept in `checkpointDirAt(checkpointDir, epoch)` (PBT's interval steps). */
+  keepEpochs?: readonly number[];
 }
 
 export interface TrainResult {
@@ -137,7 +145,9 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
     let startEpoch = 0;
     const from = hooks.resumeDir ?? (hooks.resumeOwn === false ? undefined : hooks.checkpointDir);
     if (from) {
-      const meta = loadCheckpoint(from, allVars, key, { anyKey: hooks.resumeDir !== undefined && hooks.transfer === true });
+      const anyKey = hooks.resumeDir !== undefined && hooks.transfer === true;
+      const kept = hooks.resumeDir && hooks.resumeEpoch !== undefined ? loadCheckpoint(checkpointDirAt(hooks.resumeDir, hooks.resumeEpoch), allVars, key, { anyKey }) : undefined;
+      const meta = kept ?? loadCheckpoint(from, allVars, key, { anyKey });
       if (meta) {
         startEpoch = Math.min(meta.epoch, cfg.epochs);
         opt.setStepCount(meta.step);
@@ -186,7 +196,10 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
       const cm = await evaluate(model, d, d.val, 16, cfg.tta);
       final = { epoch: epoch + 1, loss: lossSum / batches, resolution: d.height, ...segMetrics(cm) };
       final.diverged = !Number.isFinite(final.loss);
-      if (hooks.checkpointDir) await saveCheckpoint(hooks.checkpointDir, allVars, { epoch: epoch + 1, step: opt.stepCount, key });
+      if (hooks.checkpointDir) {
+        await saveCheckpoint(hooks.checkpointDir, allVars, { epoch: epoch + 1, step: opt.stepCount, key });
+        if (hooks.keepEpochs?.includes(epoch + 1)) await saveCheckpoint(checkpointDirAt(hooks.checkpointDir, epoch + 1), allVars, { epoch: epoch + 1, step: opt.stepCount, key });
+      }
       await hooks.onEpoch?.(final);
       // A diverged run (non-finite loss) cannot recover; its metrics so far stand as its result.
       if (final.diverged) break;

@@ -162,6 +162,9 @@ interface RunOptions {
   /** A promoted trial: the paused trial's folder, whose checkpoint it continues. */
   resumeDir?: string;
   transfer?: boolean;
+  /** The step the scheduler resumes at, and the steps to keep a checkpoint of (TrainHooks.resumeEpoch, keepEpochs). */
+  resumeEpoch?: number;
+  keepEpochs?: readonly number[];
   onResumed?: (epoch: number) => void;
   onEpoch?: (r: EpochResult, latencyMs: number) => Promise<void> | void;
   onStart?: (info: { backend: BackendInfo; params: number; flops: number; memory: number }) => void;
@@ -206,6 +209,8 @@ async function run(o: RunOptions): Promise<{ metrics: FinalMetrics; model?: tf.L
       // this trial's result.
       resumeOwn: false,
       transfer: o.transfer,
+      resumeEpoch: o.resumeEpoch,
+      keepEpochs: o.keepEpochs,
       onResumed: o.onResumed,
       // Latency depends on the architecture, not the weights: measure it once before training
       // so every report (and a multi-objective scheduler) can carry it; always at the target
@@ -261,6 +266,8 @@ export function segmentationWorkload(rawSpec: WorkloadSpec | SegWorkloadSpec, op
       checkpointDir: ctx.artifactDir,
       resumeDir: ctx.resumeFrom?.artifactDir,
       transfer: ctx.resumeFrom?.transfer,
+      resumeEpoch: ctx.resumeFrom?.step,
+      keepEpochs: ctx.checkpointSteps,
       // The study stored the step it asked to resume from; correct it when the checkpoint said otherwise.
       onResumed: (epoch) => {
         if (epoch !== ctx.resumeFrom?.step) ctx.setAttrs({ resumed_from_step: epoch, ...(epoch === 0 ? { resume_error: `no checkpoint ${ctx.resumeFrom?.transfer ? 'of the same architecture' : 'of this configuration'} in ${ctx.resumeFrom?.artifactDir}` } : {}) });
