@@ -395,6 +395,8 @@ async function promotion(): Promise<void> {
     { label: 'Hyperband, promotion', scheduler: { kind: 'hyperband', reduction_factor: ETA, mode: 'promotion' } },
     // Population-based training: a population per worker count, perturbing lr, dropout, weight decay.
     { label: 'PBT', scheduler: { kind: 'pbt', population_size: 16 } },
+    // PB2: PBT's exploit, the new params chosen by a GP's upper confidence bound on the improvement.
+    { label: 'PB2', scheduler: { kind: 'pb2', population_size: 16 } },
   ];
   const rows: (string | number)[][] = [];
   for (const workers of [4, 16]) {
@@ -406,7 +408,7 @@ async function promotion(): Promise<void> {
         const r = await simulate({ problem, sampler: s, scheduler, workers, wallSeconds: WALL, seed });
         const comps = r.completions.map((c) => ({ time: c.time, start: c.trial.startedAt ?? 0, value: c.trial.values![0], truth: problem.trueValues(c.trial.params)[0] }));
         const resumed = r.trials.filter((t) => t.attrs.resumed_from_step !== undefined).length;
-        if (v.scheduler.kind === 'pbt' && r.trials.some((t) => t.attrs.resumed_from_step !== undefined && t.attrs.pbt_parent === undefined)) throw new Error('PBT resumed a trial without a parent');
+        if ((v.scheduler.kind === 'pbt' || v.scheduler.kind === 'pb2') && r.trials.some((t) => t.attrs.resumed_from_step !== undefined && t.attrs.pbt_parent === undefined)) throw new Error('PBT resumed a trial without a parent');
         runs.push({ ...score(comps, r.busySeconds, workers, r.trials.length, (performance.now() - t0) / 1000), resumed });
       }
       rows.push([
@@ -428,7 +430,7 @@ async function promotion(): Promise<void> {
     command: 'npm run bench:schedulers -- --promotion',
     tables: [
       {
-        title: `Checkpointing schedulers (promotion-mode ASHA and Hyperband, PBT) against stopping mode: ${WALL / 3600} simulated hours, η = ${ETA}, random sampler, ${SEEDS} seeds`,
+        title: `Checkpointing schedulers (promotion-mode ASHA and Hyperband, PBT, PB2) against stopping mode: ${WALL / 3600} simulated hours, η = ${ETA}, random sampler, ${SEEDS} seeds`,
         columns: ['scheduler', 'workers', 'time to target (h, median)', 'reached', 'final regret (mean)', 'utilisation %', 'trials', 'resumed trials', 'complete'],
         rows,
       },
@@ -437,6 +439,7 @@ async function promotion(): Promise<void> {
       'Sampler and scheduler come from createStrategies, the factory `segtune search` and `segtune worker` use; a resumed trial is one the scheduler answered `ask` with (a paused configuration promoted to its next rung), which continues after its checkpoint\'s step (simulated by the simulator driver: no epoch is trained twice).',
       `Problem and target as in schedulers.md: best reachable accuracy ${best.toFixed(4)}, target within 1%.`,
       'PBT (population 16, interval ⌈27/8⌉ = 4 epochs, bottom/top quarter, lr, dropout and weight decay perturbed by ×0.8/×1.2 or resampled with chance 0.25): a replacement continues its parent at the parent\'s step with the perturbed params. The simulator has no memory of the path a trial took, so a replacement\'s curve is that of its new params from the start: this favours PBT over real training, where weights trained with other hyperparameters carry over imperfectly.',
+      'PB2 (the same population, interval and quantiles; the float params chosen by the upper confidence bound of a GP fitted to the last 64 intervals\' improvements, against time and params): the explore step is the only difference from the PBT row.',
     ],
   });
   console.log(`wrote ${file}`);

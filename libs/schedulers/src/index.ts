@@ -6,6 +6,7 @@ export { MoAshaScheduler, type MoAshaOptions, type MoSelection } from './moasha'
 export { BohbSampler, createBohb, type Bohb, type BohbOptions, type BohbModelOptions } from './bohb';
 export { promotionSuggestion, promotable } from './promotion';
 export { PbtScheduler, type PbtOptions } from './pbt';
+export { Pb2Scheduler, PB2_MAX_POINTS, type Pb2Options } from './pb2';
 export { SCHEDULERS, createScheduler, createSchedulerAndSampler } from './registry';
 export { createStrategies, defaultSamplerKind, type Strategies, type StrategyInput, type StrategyOverrides } from './strategies';
 export { resolveRungs, maxBrackets, hyperbandWeights, bracketSequence, type RungSettings } from './brackets';

@@ -8,6 +8,8 @@ import { SuccessiveHalvingScheduler } from './successive-halving';
 import { MedianStoppingScheduler } from './median';
 import { MoAshaScheduler } from './moasha';
 import { createBohb } from './bohb';
+import { PbtScheduler } from './pbt';
+import { Pb2Scheduler } from './pb2';
 
 const budget = { name: 'epochs', min: 1, max: 27 };
 const objectives = [{ name: 'acc', direction: 'maximize' as const }];
@@ -26,7 +28,7 @@ function message(f: () => unknown): string {
 
 describe('scheduler registry', () => {
   it('builds every kind, from a string or a block with snake_case options', () => {
-    expect(Object.keys(SCHEDULERS).sort()).toEqual(['asha', 'bohb', 'hyperband', 'median', 'moasha', 'none', 'pbt', 'sha']);
+    expect(Object.keys(SCHEDULERS).sort()).toEqual(['asha', 'bohb', 'hyperband', 'median', 'moasha', 'none', 'pb2', 'pbt', 'sha']);
     expect(createScheduler(undefined, budget, objectives)).toBe(noScheduler);
     for (const kind of Object.keys(SCHEDULERS)) expect(createScheduler(kind, budget, objectives).name).toBe(kind);
     const a = createScheduler({ kind: 'asha', reduction_factor: 3, grace_period: 1, min_resource: 1, brackets: 2 }, budget, objectives) as AshaScheduler;
@@ -42,6 +44,10 @@ describe('scheduler registry', () => {
     expect(createScheduler('asha', budget, objectives)).toEqual(new AshaScheduler(budget, objectives));
     expect(createScheduler('hyperband', budget, objectives)).toEqual(new HyperbandScheduler(budget, objectives));
     expect(createScheduler('moasha', budget, two)).toEqual(new MoAshaScheduler(budget, two));
+    // PBT and PB2 keep their options as given: compare what the options set.
+    const settings = (s: PbtScheduler) => ({ name: s.name, populationSize: s.populationSize, interval: s.interval, quantile: s.quantile, resample: s.resample });
+    expect(settings(createScheduler('pbt', budget, objectives) as PbtScheduler)).toEqual(settings(new PbtScheduler(budget, objectives)));
+    expect(settings(createScheduler('pb2', budget, objectives) as Pb2Scheduler)).toEqual({ ...settings(new Pb2Scheduler(budget, objectives)), name: 'pb2', resample: 0 });
     const bohb = createBohb(budget, objectives, {});
     const built = createSchedulerAndSampler('bohb', budget, objectives, new RandomSampler());
     expect(built.scheduler).toEqual(bohb.scheduler);
@@ -55,7 +61,7 @@ describe('scheduler registry', () => {
     expect(message(() => createScheduler({ kind: 'sha', grace_period: 28 }, budget, objectives))).toBe('scheduler "sha": option "grace_period" must be at most the budget\'s max 27 (epochs), got 28');
     expect(message(() => createScheduler({ kind: 'median', grace_period: 40 }, budget, objectives))).toBe('scheduler "median": option "grace_period" must be at most the budget\'s max 27 (epochs), got 40');
     expect(message(() => createScheduler({ kind: 'asha', reducton_factor: 3 }, budget, objectives))).toBe('scheduler "asha": unknown option "reducton_factor" (did you mean "reduction_factor"?); allowed: reduction_factor, min_resource, grace_period, brackets, mode');
-    expect(message(() => createScheduler('hyperbnd', budget, objectives))).toBe('unknown scheduler "hyperbnd" (did you mean "hyperband"?); allowed: none, median, sha, asha, hyperband, bohb, moasha, pbt');
+    expect(message(() => createScheduler('hyperbnd', budget, objectives))).toBe('unknown scheduler "hyperbnd" (did you mean "hyperband"?); allowed: none, median, sha, asha, hyperband, bohb, moasha, pbt, pb2');
     expect(message(() => createScheduler({ kind: 'asha', brackets: 9 }, budget, objectives))).toBe('scheduler "asha": option "brackets" must be at most 4, the brackets this budget allows (min_resource 1, max 27, reduction_factor 3), got 9');
     expect(message(() => createScheduler({ kind: 'asha', mode: 'promotin' }, budget, objectives))).toBe('scheduler "asha": option "mode" must be one of stopping, promotion, got "promotin" (did you mean "promotion"?)');
     expect(message(() => createScheduler({ kind: 'asha', reduction_factor: 'three' }, budget, objectives))).toBe('scheduler "asha": option "reduction_factor" must be a number > 1, got "three"');

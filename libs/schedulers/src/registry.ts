@@ -6,6 +6,7 @@ import { HyperbandScheduler } from './hyperband';
 import { MedianStoppingScheduler } from './median';
 import { MoAshaScheduler } from './moasha';
 import { PbtScheduler } from './pbt';
+import { Pb2Scheduler } from './pb2';
 import { SuccessiveHalvingScheduler } from './successive-halving';
 
 interface Built {
@@ -21,6 +22,10 @@ type Entry<K extends SchedulerKind> = {
 
 function rung(o: { reduction_factor: number; min_resource?: number; grace_period?: number }) {
   return { reductionFactor: o.reduction_factor, minResource: o.min_resource, gracePeriod: o.grace_period };
+}
+
+function population(o: { population_size: number; perturbation_interval?: number; quantile_fraction: number; mutable?: string[] }) {
+  return { populationSize: o.population_size, perturbationInterval: o.perturbation_interval, quantileFraction: o.quantile_fraction, mutable: o.mutable };
 }
 
 // Promotion mode needs no sampler of its own: the scheduler answers `suggest` with the paused
@@ -68,15 +73,10 @@ export const SCHEDULERS: { [K in SchedulerKind]: Entry<K> } = {
       withPromotion(new MoAshaScheduler(budget, objectives, { ...rung(o), brackets: o.brackets, mode: o.mode, selection: o.selection })),
   },
   pbt: {
-    build: (o, budget, objectives) => ({
-      scheduler: new PbtScheduler(budget, objectives, {
-        populationSize: o.population_size,
-        perturbationInterval: o.perturbation_interval,
-        quantileFraction: o.quantile_fraction,
-        resampleProbability: o.resample_probability,
-        mutable: o.mutable,
-      }),
-    }),
+    build: (o, budget, objectives) => ({ scheduler: new PbtScheduler(budget, objectives, { ...population(o), resampleProbability: o.resample_probability }) }),
+  },
+  pb2: {
+    build: (o, budget, objectives) => ({ scheduler: new Pb2Scheduler(budget, objectives, population(o)) }),
   },
 };
 

@@ -34,6 +34,7 @@ describe('strategy option schemas', () => {
     expect(defaults('scheduler', 'asha')).toEqual({ kind: 'asha', reduction_factor: 3, brackets: 1, mode: 'stopping' });
     expect(defaults('scheduler', 'hyperband')).toEqual({ kind: 'hyperband', reduction_factor: 3, mode: 'stopping' });
     expect(defaults('scheduler', 'pbt')).toEqual({ kind: 'pbt', population_size: 8, quantile_fraction: 0.25, resample_probability: 0.25 });
+    expect(defaults('scheduler', 'pb2')).toEqual({ kind: 'pb2', population_size: 8, quantile_fraction: 0.25 });
     expect(defaults('scheduler', 'moasha')).toEqual({ kind: 'moasha', reduction_factor: 3, brackets: 1, mode: 'stopping', selection: 'crowding' });
     expect(defaults('scheduler', 'bohb')).toEqual({
       kind: 'bohb', reduction_factor: 3, mode: 'stopping', top_n_percent: 15, random_fraction: 1 / 3, num_samples: 64, bandwidth_factor: 3, min_bandwidth: 1e-3, min_points: 0,
@@ -64,6 +65,7 @@ describe('strategy option schemas', () => {
       bohb: [{ random_fraction: 1.5 }, 'scheduler "bohb": option "random_fraction" must be a number in [0, 1], got 1.5'],
       moasha: [{ selection: 'hypervolum' }, 'scheduler "moasha": option "selection" must be one of crowding, hypervolume, got "hypervolum" (did you mean "hypervolume"?)'],
       pbt: [{ quantile_fraction: 0.75 }, 'scheduler "pbt": option "quantile_fraction" must be a number in (0, 0.5], got 0.75'],
+      pb2: [{ resample_probability: 0.5 }, 'scheduler "pb2": unknown option "resample_probability"; allowed: population_size, perturbation_interval, quantile_fraction, mutable'],
     };
     expect(Object.keys(badScheduler).sort()).toEqual(Object.keys(SCHEDULER_OPTIONS).sort());
     for (const [kind, [options, expected]] of Object.entries(badScheduler)) expect(message('scheduler', { kind, ...options })).toBe(expected);
@@ -72,8 +74,8 @@ describe('strategy option schemas', () => {
   it('name unknown options and kinds with a did-you-mean, and wrong types with what came', () => {
     expect(message('sampler', { kind: 'tpe', multivariat: true })).toMatch(/^sampler "tpe": unknown option "multivariat" \(did you mean "multivariate"\?\); allowed: n_startup_trials, /);
     expect(message('sampler', 'tpee')).toBe('unknown sampler "tpee" (did you mean "tpe"?); allowed: random, sobol, qmc, tpe, motpe, gp, cmaes, nsga2');
-    expect(message('scheduler', { kind: 'hyperbnd' })).toBe('unknown scheduler "hyperbnd" (did you mean "hyperband"?); allowed: none, median, sha, asha, hyperband, bohb, moasha, pbt');
-    expect(message('scheduler', { reduction_factor: 3 })).toBe('scheduler: missing "kind"; allowed: none, median, sha, asha, hyperband, bohb, moasha, pbt');
+    expect(message('scheduler', { kind: 'hyperbnd' })).toBe('unknown scheduler "hyperbnd" (did you mean "hyperband"?); allowed: none, median, sha, asha, hyperband, bohb, moasha, pbt, pb2');
+    expect(message('scheduler', { reduction_factor: 3 })).toBe('scheduler: missing "kind"; allowed: none, median, sha, asha, hyperband, bohb, moasha, pbt, pb2');
     expect(message('sampler', { kind: 'tpe', multivariate: 'yes' })).toBe('sampler "tpe": option "multivariate" must be true or false, got "yes"');
     expect(message('sampler', { kind: 'tpe', n_ei_candidates: null })).toBe('sampler "tpe": option "n_ei_candidates" must be an integer >= 1, got null');
     expect(message('scheduler', { kind: 'asha', reduction_factor: [3] })).toBe('scheduler "asha": option "reduction_factor" must be a number > 1, got a list');
@@ -116,7 +118,7 @@ describe('strategy options in a space file', () => {
     expect(spaceError(`${base}sampler:\n  kind: tpe\n  gamma: 2\n`)).toBe('space.yaml:10:10: sampler.gamma: must be a number in (0, 1), got 2');
     expect(spaceError(`${base}sampler: { kind: tpe, gama: 0.2 }\n`)).toMatch(/^space\.yaml:8:23: sampler\.gama: unknown option "gama" \(did you mean "gamma"\?\); allowed: /);
     expect(spaceError(`${base}sampler: { kind: tpee }\n`)).toBe('space.yaml:8:18: sampler.kind: unknown sampler "tpee" (did you mean "tpe"?); allowed: random, sobol, qmc, tpe, motpe, gp, cmaes, nsga2');
-    expect(spaceError(`${base}scheduler: { reduction_factor: 3 }\n`)).toBe('space.yaml:8:12: scheduler: missing "kind"; allowed: none, median, sha, asha, hyperband, bohb, moasha, pbt');
+    expect(spaceError(`${base}scheduler: { reduction_factor: 3 }\n`)).toBe('space.yaml:8:12: scheduler: missing "kind"; allowed: none, median, sha, asha, hyperband, bohb, moasha, pbt, pb2');
     expect(spaceError(`${base}scheduler:\n  kind: asha\n  mode: promotin\n`)).toBe('space.yaml:10:9: scheduler.mode: must be one of stopping, promotion, got "promotin" (did you mean "promotion"?)');
     expect(spaceError(`${base}scheduler: { kind: asha, min_resource: 30 }\n`)).toBe('space.yaml:8:40: scheduler.min_resource: must be at most the budget\'s max 27 (epochs), got 30');
     expect(spaceError(`${base}scheduler: { kind: hyperband, brackets: 9 }\n`)).toMatch(/^space\.yaml:8:41: scheduler\.brackets: must be at most 4, the brackets this budget allows/);

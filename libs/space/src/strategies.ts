@@ -119,6 +119,12 @@ const rungs = {
 };
 const mode = choice(['stopping', 'promotion'], 'stop trials at rungs, or pause them and resume the best from checkpoints').default('stopping');
 const brackets = integer(1, 'brackets (early-stopping rates 0 … brackets-1)');
+/** What PBT and PB2 share: the population and its exploit schedule. */
+const population = {
+  population_size: integer(2, 'trials sampled fresh before any is replaced').default(8),
+  perturbation_interval: positive("steps between exploit/explore decisions; default ⌈budget max / 8⌉, at least the budget's min").optional(),
+  quantile_fraction: number({ min: 0, max: 0.5, exclusiveMin: true }, 'bottom fraction replaced at each interval, top fraction copied from').default(0.25),
+};
 
 /** The options of each scheduler kind. */
 export const SCHEDULER_OPTIONS = {
@@ -151,13 +157,18 @@ export const SCHEDULER_OPTIONS = {
     selection: choice(['crowding', 'hypervolume'], 'tie-break within a non-dominated rank').default('crowding'),
   },
   pbt: {
-    population_size: integer(2, 'trials sampled fresh before any is replaced').default(8),
-    perturbation_interval: positive("steps between exploit/explore decisions; default ⌈budget max / 8⌉, at least the budget's min").optional(),
-    quantile_fraction: number({ min: 0, max: 0.5, exclusiveMin: true }, 'bottom fraction replaced at each interval, top fraction copied from').default(0.25),
+    ...population,
     resample_probability: number({ min: 0, max: 1 }, 'chance a mutable param is drawn afresh instead of scaled by 0.8 or 1.2').default(0.25),
     mutable: z
       .array(z.string({ error: 'must be a list of param names' }), { error: 'must be a list of param names' })
       .describe('params perturbed on exploit; default every float param')
+      .optional(),
+  },
+  pb2: {
+    ...population,
+    mutable: z
+      .array(z.string({ error: 'must be a list of param names' }), { error: 'must be a list of param names' })
+      .describe('params the model chooses on exploit (categorical ones are shifted to a neighbouring choice); default every float param')
       .optional(),
   },
 };
@@ -172,6 +183,7 @@ export const SCHEDULER_DESCRIPTIONS: Record<keyof typeof SCHEDULER_OPTIONS, stri
   bohb: 'Hyperband with a KDE model proposing configurations',
   moasha: 'multi-objective ASHA (non-dominated rank, then crowding or hypervolume contribution)',
   pbt: "population-based training: the bottom quarter copies a top trial's checkpoint and perturbs its hyperparameters",
+  pb2: "population-based bandits: PBT's exploit, with the new hyperparameters chosen by a GP's upper confidence bound on the improvement they bring",
 };
 
 // ---- the schemas ---------------------------------------------------------------------------
