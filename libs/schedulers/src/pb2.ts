@@ -1,8 +1,8 @@
 import type { Objective, SamplerContext, Trial } from '@segtune/core';
 import type { Budget, Params } from '@segtune/space';
 import { GaussianProcess, minimizeBox } from '@segtune/samplers';
-import { PbtScheduler, scaled, type PbtOptions } from './pbt';
-import { asLoss } from './rungs';
+import { PbtScheduler, lastStep, scaled, type PbtOptions } from './pbt';
+import { asLoss, rungValue } from './rungs';
 
 export type Pb2Options = Omit<PbtOptions, 'resampleProbability'>;
 
@@ -65,7 +65,7 @@ export class Pb2Scheduler extends PbtScheduler {
     for (const t of ctx.running) {
       const x = this.features(space, t.params, dims);
       if (!x) continue;
-      const last = lastReported(t);
+      const last = Math.max(lastStep(t), typeof t.attrs.resumed_from_step === 'number' ? t.attrs.resumed_from_step : 0);
       const next = Math.min(this.max, (Math.floor(last / this.interval + 1e-9) + 1) * this.interval);
       pending.push(row(next / this.max, x));
     }
@@ -79,8 +79,7 @@ export class Pb2Scheduler extends PbtScheduler {
     };
     const m = dims.length;
     const starts: Float64Array[] = [];
-    const own = this.features(space, parent.params, dims);
-    if (own) starts.push(own);
+    starts.push(Float64Array.from(dims, (i) => parentPoint[i]));
     for (const x of data.X) starts.push(x.subarray(1));
     for (let c = 0; c < CANDIDATES; c++) starts.push(Float64Array.from({ length: m }, () => ctx.rng.random()));
     const scored = starts.map((x) => ({ x, v: ucb(x) })).sort((a, b) => b.v - a.v);
@@ -169,20 +168,8 @@ function near(a: unknown, b: number): boolean {
   return typeof a === 'number' && Math.abs(a - b) < 1e-9;
 }
 
-/** The trial's reported value at `step` (a float step matched within rounding), if finite. */
+/** The trial's reported value at `step` itself (a float step matched within rounding), if finite. */
 function valueAt(trial: Trial, step: number, metric: string): number | undefined {
-  const direct = trial.intermediate[step]?.[metric];
-  if (typeof direct === 'number') return Number.isFinite(direct) ? direct : undefined;
-  for (const key of Object.keys(trial.intermediate)) {
-    if (!near(Number(key), step)) continue;
-    const v = trial.intermediate[Number(key)]?.[metric];
-    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-  }
-  return undefined;
-}
-
-function lastReported(t: Trial): number {
-  let last = typeof t.attrs.resumed_from_step === 'number' ? t.attrs.resumed_from_step : 0;
-  for (const key of Object.keys(t.intermediate)) last = Math.max(last, Number(key));
-  return last;
+  const v = rungValue(trial, step, metric);
+  return v && near(v.step, step) ? v.value : undefined;
 }

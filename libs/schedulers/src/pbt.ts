@@ -156,7 +156,8 @@ export function scaled(p: ParamDef, value: Params[string], rng: SamplerContext['
   return Math.min(p.high, Math.max(p.low, v));
 }
 
-function lastStep(t: Trial): number {
+/** The last step a trial reported (0 before any). */
+export function lastStep(t: Trial): number {
   const steps = Object.keys(t.intermediate).map(Number);
   return steps.length ? Math.max(...steps) : 0;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '@segtune/core';
 
@@ -35,6 +35,13 @@ export async function saveCheckpoint(dir: string, vars: tf.Variable[], meta: Omi
   writeFileSync(join(dir, `${META}.tmp`), JSON.stringify({ ...meta, shapes: vars.map((v) => v.shape) }));
   renameSync(join(dir, `${DATA}.tmp`), join(dir, DATA));
   renameSync(join(dir, `${META}.tmp`), join(dir, META));
+}
+
+/** Copies the checkpoint in `from` to `to` (a kept snapshot), by the same temporary names and renames. */
+export function copyCheckpoint(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const f of [DATA, META]) copyFileSync(join(from, f), join(to, `${f}.tmp`));
+  for (const f of [DATA, META]) renameSync(join(to, `${f}.tmp`), join(to, f));
 }
 
 /**

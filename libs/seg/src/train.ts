@@ -6,7 +6,7 @@ import { buildUNet, type UNetConfig } from './unet';
 import { SegOptimizer, type OptimizerConfig } from './optimizer';
 import { learningRate, checkSchedule, type ScheduleConfig } from './lr-schedule';
 import { ConfusionMatrix, segMetrics, type SegMetrics } from './metrics';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { copyCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { DEFAULT_LOSS, checkLoss, segLoss, type LossConfig } from './losses';
 import { classWeights, type ClassWeighting } from './class-weights';
 import { predictProbabilities, type TtaMode } from './tta';
@@ -198,7 +198,8 @@ export async function trainUNet(ds: SegDataset, cfg: TrainConfig, hooks: TrainHo
       final.diverged = !Number.isFinite(final.loss);
       if (hooks.checkpointDir) {
         await saveCheckpoint(hooks.checkpointDir, allVars, { epoch: epoch + 1, step: opt.stepCount, key });
-        if (hooks.keepEpochs?.includes(epoch + 1)) await saveCheckpoint(checkpointDirAt(hooks.checkpointDir, epoch + 1), allVars, { epoch: epoch + 1, step: opt.stepCount, key });
+        // A copy of the files just written: the weights are not read off the device twice.
+        if (hooks.keepEpochs?.includes(epoch + 1)) copyCheckpoint(hooks.checkpointDir, checkpointDirAt(hooks.checkpointDir, epoch + 1));
       }
       await hooks.onEpoch?.(final);
       // A diverged run (non-finite loss) cannot recover; its metrics so far stand as its result.
