@@ -16,18 +16,12 @@ export interface Observation {
   /** For pruned trials: the last reported step and the first objective's loss there. */
   prunedStep?: number;
   prunedLoss?: number;
-  /**
-   * Scratch for TPE's sorted columns (sorted-columns.ts): a pass stamp and a position, written
-   * and read within one synchronous pass, so sharing an observation between samplers is safe.
-   */
-  stamp?: number;
-  slot?: number;
   /** Set where observations are made: whether every param is active (no NaN in `point`). */
   full?: boolean;
 }
 
-/** An observation with its scratch fields in place, so every observation has one shape. */
-function observation(x: Omit<Observation, 'stamp' | 'slot' | 'full'>): Observation {
+/** An observation with every field in place, so every observation has one shape. */
+function observation(x: Omit<Observation, 'full'>): Observation {
   return {
     trial: x.trial,
     point: x.point,
@@ -36,8 +30,6 @@ function observation(x: Omit<Observation, 'stamp' | 'slot' | 'full'>): Observati
     violation: x.violation,
     prunedStep: x.prunedStep,
     prunedLoss: x.prunedLoss,
-    stamp: 0,
-    slot: -1,
     full: !x.point.some(Number.isNaN),
   };
 }

@@ -70,29 +70,121 @@
             (f64.load (i32.add (local.get $base) (local.get $a)))
             (f64.mul (f64.const 0.5) (f64.load (i32.add (local.get $q) (local.get $a)))))))))
 
-  ;; out[r] = logSumExp over kernels of the values of row r, for r < nrows
+  ;; out[r] = logSumExp over kernels of the values of row r, for r < nrows. One pass per row
+  ;; computes each pair of kernels' value with its squared distance held in a register over the
+  ;; dimensions (the same additions in the same order as $values, which keeps q in memory across
+  ;; a pass per dimension), and the running maximum beside it; then the sum over q.
   (func (export "logpdf")
     (param $m i32) (param $nc i32) (param $nrows i32) (param $inv i32) (param $mu i32) (param $base i32)
     (param $rows i32) (param $out i32) (param $q i32)
-    (local $r i32) (local $j i32) (local $a i32) (local $end i32)
-    (local $v f64) (local $max f64) (local $s f64) (local $d f64)
-    (local.set $end (i32.add (local.get $q) (i32.shl (local.get $m) (i32.const 3))))
+    (local $r i32) (local $j i32) (local $a i32) (local $end i32) (local $c i32) (local $pairs i32)
+    (local $stride i32) (local $pi i32) (local $pm i32) (local $x i32)
+    (local $v f64) (local $max f64) (local $s f64) (local $d f64) (local $zs f64) (local $qs f64)
+    (local $acc v128) (local $z v128) (local $vv v128) (local $maxv v128)
+    (local $acc2 v128) (local $z2 v128) (local $xv v128) (local $quads i32)
+    (local.set $quads (i32.and (local.get $m) (i32.const -4)))
+    (local.set $stride (i32.shl (local.get $m) (i32.const 3)))
+    (local.set $pairs (i32.and (local.get $m) (i32.const -2)))
+    (local.set $end (i32.add (local.get $q) (local.get $stride)))
     (block $rdone
       (loop $rloop
         (br_if $rdone (i32.ge_u (local.get $r) (local.get $nrows)))
-        (call $values (local.get $m) (local.get $nc) (local.get $inv) (local.get $mu) (local.get $base)
-          (i32.add (local.get $rows) (i32.shl (i32.mul (local.get $r) (local.get $nc)) (i32.const 3)))
-          (local.get $q))
-        ;; the first maximum (as `if (x > max) max = x`, which passes over NaN)
-        (local.set $max (f64.const -inf))
-        (local.set $a (local.get $q))
-        (block $mdone
-          (loop $mloop
-            (br_if $mdone (i32.ge_u (local.get $a) (local.get $end)))
-            (local.set $v (f64.load (local.get $a)))
-            (if (f64.gt (local.get $v) (local.get $max)) (then (local.set $max (local.get $v))))
-            (local.set $a (i32.add (local.get $a) (i32.const 8)))
-            (br $mloop)))
+        (local.set $x (i32.add (local.get $rows) (i32.shl (i32.mul (local.get $r) (local.get $nc)) (i32.const 3))))
+        (local.set $maxv (f64x2.splat (f64.const -inf)))
+        (local.set $j (i32.const 0))
+        ;; four kernels at a time (two pairs sharing each coordinate), then a last pair below
+        (block $qdone
+          (loop $qloop
+            (br_if $qdone (i32.ge_u (local.get $j) (local.get $quads)))
+            (local.set $a (i32.shl (local.get $j) (i32.const 3)))
+            (local.set $acc (f64x2.splat (f64.const 0)))
+            (local.set $acc2 (f64x2.splat (f64.const 0)))
+            (local.set $pi (i32.add (local.get $inv) (local.get $a)))
+            (local.set $pm (i32.add (local.get $mu) (local.get $a)))
+            (local.set $c (i32.const 0))
+            (block $c4done
+              (loop $c4loop
+                (br_if $c4done (i32.ge_u (local.get $c) (local.get $nc)))
+                (local.set $xv (f64x2.splat (f64.load (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 3))))))
+                (local.set $z (f64x2.sub (f64x2.mul (local.get $xv) (v128.load (local.get $pi))) (v128.load (local.get $pm))))
+                (local.set $z2 (f64x2.sub (f64x2.mul (local.get $xv) (v128.load offset=16 (local.get $pi))) (v128.load offset=16 (local.get $pm))))
+                (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $z) (local.get $z))))
+                (local.set $acc2 (f64x2.add (local.get $acc2) (f64x2.mul (local.get $z2) (local.get $z2))))
+                (local.set $pi (i32.add (local.get $pi) (local.get $stride)))
+                (local.set $pm (i32.add (local.get $pm) (local.get $stride)))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $c4loop)))
+            (local.set $vv
+              (f64x2.sub
+                (v128.load (i32.add (local.get $base) (local.get $a)))
+                (f64x2.mul (f64x2.splat (f64.const 0.5)) (local.get $acc))))
+            (v128.store (i32.add (local.get $q) (local.get $a)) (local.get $vv))
+            (local.set $maxv (f64x2.pmax (local.get $maxv) (local.get $vv)))
+            (local.set $vv
+              (f64x2.sub
+                (v128.load offset=16 (i32.add (local.get $base) (local.get $a)))
+                (f64x2.mul (f64x2.splat (f64.const 0.5)) (local.get $acc2))))
+            (v128.store offset=16 (i32.add (local.get $q) (local.get $a)) (local.get $vv))
+            (local.set $maxv (f64x2.pmax (local.get $maxv) (local.get $vv)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $qloop)))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $pairs)))
+            (local.set $a (i32.shl (local.get $j) (i32.const 3)))
+            (local.set $acc (f64x2.splat (f64.const 0)))
+            (local.set $pi (i32.add (local.get $inv) (local.get $a)))
+            (local.set $pm (i32.add (local.get $mu) (local.get $a)))
+            (local.set $c (i32.const 0))
+            (block $cdone
+              (loop $cloop
+                (br_if $cdone (i32.ge_u (local.get $c) (local.get $nc)))
+                (local.set $z
+                  (f64x2.sub
+                    (f64x2.mul
+                      (f64x2.splat (f64.load (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 3)))))
+                      (v128.load (local.get $pi)))
+                    (v128.load (local.get $pm))))
+                (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $z) (local.get $z))))
+                (local.set $pi (i32.add (local.get $pi) (local.get $stride)))
+                (local.set $pm (i32.add (local.get $pm) (local.get $stride)))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $cloop)))
+            (local.set $vv
+              (f64x2.sub
+                (v128.load (i32.add (local.get $base) (local.get $a)))
+                (f64x2.mul (f64x2.splat (f64.const 0.5)) (local.get $acc))))
+            (v128.store (i32.add (local.get $q) (local.get $a)) (local.get $vv))
+            ;; pmax keeps the first lane value unless the new one is larger: `if (x > max) max = x`
+            (local.set $maxv (f64x2.pmax (local.get $maxv) (local.get $vv)))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $jloop)))
+        ;; the even and odd kernels' maxima, then an odd number of kernels' last one alone
+        (local.set $max (f64x2.extract_lane 0 (local.get $maxv)))
+        (local.set $v (f64x2.extract_lane 1 (local.get $maxv)))
+        (if (f64.gt (local.get $v) (local.get $max)) (then (local.set $max (local.get $v))))
+        (if (i32.lt_u (local.get $pairs) (local.get $m))
+          (then
+            (local.set $a (i32.shl (local.get $pairs) (i32.const 3)))
+            (local.set $qs (f64.const 0))
+            (local.set $pi (i32.add (local.get $inv) (local.get $a)))
+            (local.set $pm (i32.add (local.get $mu) (local.get $a)))
+            (local.set $c (i32.const 0))
+            (block $tdone
+              (loop $tloop
+                (br_if $tdone (i32.ge_u (local.get $c) (local.get $nc)))
+                (local.set $zs
+                  (f64.sub
+                    (f64.mul (f64.load (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 3)))) (f64.load (local.get $pi)))
+                    (f64.load (local.get $pm))))
+                (local.set $qs (f64.add (local.get $qs) (f64.mul (local.get $zs) (local.get $zs))))
+                (local.set $pi (i32.add (local.get $pi) (local.get $stride)))
+                (local.set $pm (i32.add (local.get $pm) (local.get $stride)))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $tloop)))
+            (local.set $v (f64.sub (f64.load (i32.add (local.get $base) (local.get $a))) (f64.mul (f64.const 0.5) (local.get $qs))))
+            (f64.store (i32.add (local.get $q) (local.get $a)) (local.get $v))
+            (if (f64.gt (local.get $v) (local.get $max)) (then (local.set $max (local.get $v))))))
         (if (f64.eq (local.get $max) (f64.const -inf))
           (then (f64.store (i32.add (local.get $out) (i32.shl (local.get $r) (i32.const 3))) (f64.const -inf)))
           (else

@@ -6,7 +6,7 @@ import { ParzenEstimator, dimInfo, snap, type DimInfo } from './parzen';
 import { frontRanks, hypervolumeContributions } from '@segtune/pareto';
 import { greedyHypervolumeSubset, referencePointFor } from './nondominated';
 import { sobolSequence } from './sobol';
-import { SortedColumns } from './sorted-columns';
+import { KernelCache } from './kernel-cache';
 import { sampleRankCorrelation } from 'simple-statistics';
 
 export interface TpeOptions {
@@ -81,8 +81,11 @@ export class TpeSampler implements Sampler {
 
   /** The options in force for several objectives: MO_TPE_DEFAULTS where the caller set nothing. */
   private readonly moOptions: TpeOptions;
-  /** Observations kept sorted per dimension between suggestions, for the space they were made in. */
-  private sorted?: { space: SamplerContext['space']; columns: SortedColumns };
+  /**
+   * The bad-group estimators' kernels kept between suggestions, per group of dimensions, for the
+   * space they were made in (the 'neighbor' bandwidth).
+   */
+  private kernels?: { space: SamplerContext['space']; byGroup: Map<string, KernelCache> };
 
   constructor(options: Partial<TpeOptions> = {}) {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<TpeOptions>;
@@ -123,15 +126,7 @@ export class TpeSampler implements Sampler {
     }
     const infos = space.params.map((p) => dimInfo(space, p));
     const all = prior.length ? [...prior, ...obs] : obs;
-    let columns: SortedColumns | undefined;
-    if (o.bandwidth === 'neighbor') {
-      if (this.sorted?.space !== space) {
-        const dims = new Set(infos.map((info, i) => (info.kind === 'cat' ? -1 : i)).filter((i) => i >= 0));
-        this.sorted = { space, columns: new SortedColumns(d, dims) };
-      }
-      columns = this.sorted.columns;
-      columns.update(all);
-    }
+    if (this.kernels?.space !== space) this.kernels = { space, byGroup: new Map() };
     const groups = o.multivariate ? decomposeGroups(all, d) : Array.from({ length: d }, (_, i) => [i]);
     const orderIndex = new Map(space.evaluationOrder.map((p, i) => [p.name, i]));
     groups.sort((a, b) => Math.min(...a.map((i) => orderIndex.get(space.params[i].name)!)) - Math.min(...b.map((i) => orderIndex.get(space.params[i].name)!)));
@@ -149,7 +144,7 @@ export class TpeSampler implements Sampler {
       for (const i of group) covered.add(i);
       const active = group.filter((i) => space.isActive(space.params[i], partial));
       if (active.length === 0) continue;
-      const row = this.sampleGroup(ctx, active, infos, below, above, belowWeights, runningKeys, active.length === d, aboveWeights, columns);
+      const row = this.sampleGroup(ctx, active, infos, below, above, belowWeights, runningKeys, active.length === d, aboveWeights);
       active.forEach((i, k) => {
         point[i] = row[k];
         partial[space.params[i].name] = decodeValue(space.params[i], row[k]);
@@ -182,8 +177,6 @@ export class TpeSampler implements Sampler {
     wholeSpace: boolean,
     /** Kernel weights of `above` (warm start); Optuna's recency weights when absent. */
     aboveWeights?: number[],
-    /** The observations sorted per dimension, when kept (the 'neighbor' bandwidth). */
-    sorted?: SortedColumns,
   ): number[] {
     const o = ctx.objectives.length > 1 ? this.moOptions : this.options;
     const has = (x: Observation) => {
@@ -217,14 +210,8 @@ export class TpeSampler implements Sampler {
       bIdx.map((i) => belowWeights[i]),
       popt,
     );
-    const g = new ParzenEstimator(
-      infos,
-      sorted?.columns(dims, aObs) ?? columns(aObs),
-      aboveWeights ? aIdx.map((i) => aboveWeights[i]) : recencyWeights(aObs.length),
-      popt,
-      sorted?.orders(dims, aObs),
-      false, // only evaluated
-    );
+    const gWeights = aboveWeights ? aIdx.map((i) => aboveWeights[i]) : recencyWeights(aObs.length);
+    const g = o.bandwidth === 'neighbor' ? this.kernelCache(dims).estimator(infos, dims, aObs, gWeights, popt) : new ParzenEstimator(infos, columns(aObs), gWeights, popt, undefined, false);
     const checkRepeats = wholeSpace && runningKeys.size > 0;
     let first: number[] | undefined;
     for (let round = 0; round < (checkRepeats ? 4 : 1); round++) {
@@ -244,6 +231,18 @@ export class TpeSampler implements Sampler {
       }
     }
     return first!;
+  }
+
+  /** The kept bad-group kernels of the group `dims` (a few groups per space at most). */
+  private kernelCache(dims: readonly number[]): KernelCache {
+    const byGroup = this.kernels!.byGroup;
+    const key = dims.join(',');
+    let cache = byGroup.get(key);
+    if (!cache) {
+      if (byGroup.size >= 64) byGroup.clear();
+      byGroup.set(key, (cache = new KernelCache()));
+    }
+    return cache;
   }
 
   private keyOf(ctx: SamplerContext, dims: number[], row: number[]): string {
