@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -83,9 +83,10 @@ describe('segtune export --with-model', () => {
     const [study] = await storage.listStudies();
     const dirs = (await storage.getTrials(study.id)).map((t) => t.attrs.checkpoint_dir as string);
     await storage.close();
-    for (const d of dirs) rmSync(join(d, 'checkpoint.bin'), { force: true });
+    // The weights (named by each checkpoint's header), the header left in place.
+    for (const d of dirs) for (const f of readdirSync(d)) if (/^checkpoint.*\.bin$/.test(f)) rmSync(join(d, f), { force: true });
     const r = runCli(['export', '--study', 'tiny-seg', '--storage', 'study.db', '--with-model', '--out', 'gone.yaml'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^segtune: no checkpoint in .*trial-\d+ \(checkpoint\.json or checkpoint\.bin missing\)$/);
+    expect(r.stderr.trim()).toMatch(/^segtune: no checkpoint in .*trial-\d+ \(checkpoint\.json or the weights it names missing\)$/);
   });
 });
