@@ -77,7 +77,7 @@ describe('strategies through the CLI', () => {
   it('scheduler pbt replaces the bottom quarter with perturbed copies of top trials, continued from their checkpoints', () => {
     writeFileSync(join(dir, 'pbt.yaml'), SIM('{ kind: pbt, population_size: 4, perturbation_interval: 3 }', 'sampler: { kind: random }').replace('name: sim', 'name: pbt'));
     const db = join(dir, 'pbt.db');
-    const r = runCli(['search', 'pbt.yaml', '--trials', '24', '--storage', db, '--seed', '3', '--workers', '2', '--executor', 'inline', '--no-export', '--quiet'], { cwd: dir });
+    const r = runCli(['search', 'pbt.yaml', '--trials', '24', '--storage', db, '--seed', '3', '--workers', '1', '--executor', 'inline', '--no-export', '--quiet'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const trials = trialsOf(db);
     const replacements = trials.filter((t) => t.attrs.pbt_parent !== undefined);
