@@ -29,7 +29,7 @@ describe('stableOrder', () => {
 /** The densities of the cache's estimator and of a fresh one, over the same observations, rows and weights. */
 function densities(cache: KernelCache, infos: DimInfo[], dims: number[], xs: Observation[], rows: number[][], weights = recencyWeights(xs.length)) {
   const kept = cache.estimator(infos, dims, xs, weights, POPT).logPdf(rows);
-  const fresh = new ParzenEstimator(infos, dims.map((d) => column(xs, d)), weights, POPT, undefined, false).logPdf(rows);
+  const fresh = new ParzenEstimator(infos, dims.map((d) => column(xs, d)), weights, POPT, false).logPdf(rows);
   return { kept: Array.from(kept), fresh: Array.from(fresh) };
 }
 

@@ -43,7 +43,7 @@ export class KernelCache {
 
   /**
    * The estimator over `xs` (one kernel each, in this order, `dims` of each point), only
-   * evaluated (TPE's g): new ParzenEstimator(infos, columns, weights, o, undefined, false) to the bit.
+   * evaluated (TPE's g): new ParzenEstimator(infos, columns, weights, o, false) to the bit.
    * Needs the 'neighbor' bandwidth. It shares buffers with this cache: valid until the next call.
    */
   estimator(infos: readonly DimInfo[], dims: readonly number[], xs: readonly Observation[], weights: ArrayLike<number>, o: ParzenOptions): ParzenEstimator {
@@ -58,6 +58,7 @@ export class KernelCache {
       this.minSigma === minSigma &&
       this.infos.length === infos.length &&
       this.infos.every((x, i) => x === infos[i]) &&
+      this.dims.length === dims.length &&
       this.dims.every((x, i) => x === dims[i]);
     if (!same || !this.update(xs)) this.rebuild(infos, dims, xs, o, minSigma);
     this.ensure(n + 1);
@@ -80,7 +81,7 @@ export class KernelCache {
     }
     const size = (n + 1) * infos.filter((x) => x.kind === 'cont').length;
     if (this.flat.inv.length < size) this.flat = { inv: new Float64Array(2 * size), muS: new Float64Array(2 * size) };
-    return new ParzenEstimator(infos, columns, weights, o, undefined, false, kernels, this.flat);
+    return new ParzenEstimator(infos, columns, weights, o, false, { kernels, flat: this.flat });
   }
 
   private ensure(size: number): void {
@@ -158,63 +159,48 @@ export class KernelCache {
    */
   private update(xs: readonly Observation[]): boolean {
     const old = this.held;
-    // The usual step, the same observations with new ones after them: no merge to plan.
+    // The changes in order, each at its place in xs: before each, the arrays hold xs[0..at) and
+    // then the held observations not yet passed; `x` is inserted there, or, without one, the
+    // next held kernel removed.
+    const ops: { at: number; x?: Observation }[] = [];
     let prefix = 0;
     const shorter = Math.min(old.length, xs.length);
     while (prefix < shorter && old[prefix] === xs[prefix]) prefix++;
-    if (prefix === old.length && xs.length - prefix <= MAX_EDITS) {
+    if (prefix === old.length) {
+      // The usual step, the same observations with new ones after them: no merge to plan.
+      if (xs.length - prefix > MAX_EDITS) return false;
       for (let j = prefix; j < xs.length; j++) {
-        if (j > 0 && xs[j - 1].trial.number >= xs[j].trial.number) return false;
+        if (j > 0 && xs[j - 1].trial.number >= xs[j].trial.number) return false; // not in number order
+        ops.push({ at: j, x: xs[j] });
       }
-      for (let j = prefix; j < xs.length; j++) {
-        this.ensure(j + 2);
-        this.insert(j, xs[j], j);
+    } else {
+      // A merge by trial number.
+      let i = 0;
+      let j = 0;
+      while (i < old.length || j < xs.length) {
+        const a = i < old.length ? old[i] : undefined;
+        const b = j < xs.length ? xs[j] : undefined;
+        if (a && b && a.trial.number === b.trial.number) {
+          if (a !== b && !this.samePoint(a, b)) return false;
+          i++;
+          j++;
+        } else if (a && (!b || a.trial.number < b.trial.number)) {
+          ops.push({ at: j });
+          i++;
+        } else {
+          if (j > 0 && xs[j - 1].trial.number >= b!.trial.number) return false; // not in number order
+          ops.push({ at: j, x: b });
+          j++;
+        }
+        if (ops.length > MAX_EDITS) return false;
       }
-      this.held = xs.slice();
-      this.lastUpdate = xs.length - prefix;
-      return true;
     }
-    // Plan first: a merge by trial number.
-    const ops: { insert: boolean; x: Observation }[] = [];
-    let i = 0;
-    let j = 0;
-    while (i < old.length || j < xs.length) {
-      const a = i < old.length ? old[i] : undefined;
-      const b = j < xs.length ? xs[j] : undefined;
-      if (a && b && a.trial.number === b.trial.number) {
-        if (a !== b && !this.samePoint(a, b)) return false;
-        i++;
-        j++;
-      } else if (a && (!b || a.trial.number < b.trial.number)) {
-        ops.push({ insert: false, x: a });
-        i++;
-      } else {
-        if (j > 0 && xs[j - 1].trial.number >= b!.trial.number) return false; // not in number order
-        ops.push({ insert: true, x: b! });
-        j++;
-      }
-      if (ops.length > MAX_EDITS) return false;
-    }
-    // Apply in the same order: before each, the arrays hold xs[0..j) and then old[i..).
     let n = old.length;
-    i = 0;
-    j = 0;
-    let next = 0;
-    while (i < old.length || j < xs.length) {
-      const op = next < ops.length ? ops[next] : undefined;
-      if (op && !op.insert && op.x === old[i]) {
-        this.remove(j, n--);
-        i++;
-        next++;
-      } else if (op && op.insert && op.x === xs[j]) {
+    for (const op of ops) {
+      if (op.x) {
         this.ensure(n + 2);
-        this.insert(j, xs[j], n++);
-        j++;
-        next++;
-      } else {
-        i++;
-        j++;
-      }
+        this.insert(op.at, op.x, n++);
+      } else this.remove(op.at, n--);
     }
     this.held = xs.slice();
     this.lastUpdate = ops.length;

@@ -256,28 +256,21 @@ export class ParzenEstimator {
    * @param infos the group's dimensions
    * @param columns observations restricted to the group, one column of coordinates per dimension
    * @param weights one per observation (the prior kernel gets `priorWeight` on top)
-   * @param orders per dimension, `stableOrder` of its column when the caller already has it
-   *   (one that keeps the observations sorted); computed here where absent
    * @param sampled false for an estimator only evaluated (TPE's g), which then keeps no
    *   per-kernel means and widths for its continuous dimensions: `sample` needs them, `logPdf` not
-   * @param kernels per non-categorical dimension, its kernels' means, widths and terms as this
-   *   constructor would compute them from `columns` (KernelCache keeps them between suggestions);
-   *   computed here where absent
+   * @param kept what KernelCache keeps between suggestions: per non-categorical dimension, its
+   *   kernels' means, widths and terms as this constructor would compute them from `columns`
+   *   (computed here where absent), and buffers of at least m × (continuous dimensions) doubles
+   *   for the flat arrays logPdf reads, so an estimator rebuilt on every suggestion allocates
+   *   none (the estimator is then valid until the cache reuses them)
    */
   constructor(
     readonly infos: readonly DimInfo[],
     columns: readonly Float64Array[],
     weights: ArrayLike<number>,
     o: ParzenOptions,
-    orders?: readonly (Int32Array | undefined)[],
     private readonly sampled = true,
-    kernels?: readonly (DimKernels | undefined)[],
-    /**
-     * Buffers of at least m × (continuous dimensions) doubles for the flat arrays logPdf reads,
-     * owned by the caller (KernelCache), so an estimator rebuilt on every suggestion allocates
-     * none; the estimator is then valid until the caller reuses them.
-     */
-    flat?: { inv: Float64Array; muS: Float64Array },
+    kept?: { kernels: readonly (DimKernels | undefined)[]; flat: { inv: Float64Array; muS: Float64Array } },
   ) {
     const n = weights.length;
     const m = n + 1;
@@ -298,6 +291,7 @@ export class ParzenEstimator {
     const nc = this.contDims.length;
     // Continuous dimensions go straight into the flat arrays logPdf reads, and their constants
     // into each kernel's base (added in dimension order, as a sum over them would be).
+    const flat = kept?.flat;
     const useFlat = flat !== undefined && flat.inv.length >= m * nc && flat.muS.length >= m * nc;
     const invS = (this.contInvSigma = useFlat ? flat.inv.subarray(0, m * nc) : new Float64Array(m * nc));
     const muS = (this.contMuScaled = useFlat ? flat.muS.subarray(0, m * nc) : new Float64Array(m * nc));
@@ -336,7 +330,7 @@ export class ParzenEstimator {
       this.catP.push(EMPTY);
       this.catLogP.push(EMPTY);
       const keep = sampled || info.kind !== 'cont';
-      const given = kernels?.[d];
+      const given = kept?.kernels[d];
       if (given) {
         const cont = info.kind === 'cont';
         if (cont) {
@@ -367,26 +361,12 @@ export class ParzenEstimator {
       if (o.bandwidth === 'scott') {
         sigma.fill(clip(0.2 * Math.max(n, 1) ** (-1 / (dims + 4))));
       } else {
-        // Distance to the farther of the two neighbours (the cube's ends count as neighbours);
-        // the outermost kernels use their inner neighbour only (Optuna's consider_endpoints=False).
-        // One pass in order with the neighbours in hand (a gather of the next mean, a scatter of
-        // the clipped width), where a gathered copy, a pass over it and a clipping pass cost
-        // three times as much at thousands of kernels; the same values.
-        const order = orders?.[d] ?? stableOrder(mu, n);
-        let left = 0;
-        let here = n > 0 ? mu[order[0]] : 0;
-        for (let r = 0; r < n; r++) {
-          const right = r === n - 1 ? 1 : mu[order[r + 1]];
-          const dl = here - left;
-          const dr = right - here;
-          sigma[order[r]] = clipWidth((dl > dr ? dl : dr) * bf, minSigma, maxSigma);
-          left = here;
-          here = right;
-        }
-        if (n >= 2) {
-          sigma[order[0]] = clip(mu[order[1]] - mu[order[0]]);
-          sigma[order[n - 1]] = clip(mu[order[n - 1]] - mu[order[n - 2]]);
-        }
+        // Each kernel's width from its neighbours in value order (neighborWidth, as KernelCache
+        // keeps them).
+        const order = stableOrder(mu, n);
+        const sorted = new Float64Array(n);
+        for (let r = 0; r < n; r++) sorted[r] = mu[order[r]];
+        for (let r = 0; r < n; r++) sigma[order[r]] = neighborWidth(sorted, r, n, bf, minSigma);
       }
       sigma[n] = 1;
       const cont = info.kind === 'cont';

@@ -211,7 +211,7 @@ export class TpeSampler implements Sampler {
       popt,
     );
     const gWeights = aboveWeights ? aIdx.map((i) => aboveWeights[i]) : recencyWeights(aObs.length);
-    const g = o.bandwidth === 'neighbor' ? this.kernelCache(dims).estimator(infos, dims, aObs, gWeights, popt) : new ParzenEstimator(infos, columns(aObs), gWeights, popt, undefined, false);
+    const g = o.bandwidth === 'neighbor' ? this.kernelCache(dims).estimator(infos, dims, aObs, gWeights, popt) : new ParzenEstimator(infos, columns(aObs), gWeights, popt, false);
     const checkRepeats = wholeSpace && runningKeys.size > 0;
     let first: number[] | undefined;
     for (let round = 0; round < (checkRepeats ? 4 : 1); round++) {

@@ -98,6 +98,17 @@ export function copyCheckpoint(from: string, to: string): void {
   commit(to, { ...pair.meta, data });
 }
 
+/** Assigns the leading `vars` their values from a checkpoint's weights, in order. */
+function assignFrom(buf: Buffer, vars: tf.Variable[]): void {
+  const blob = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  let off = 0;
+  for (const v of vars) {
+    const n = v.size;
+    tf.tidy(() => v.assign(tf.tensor(blob.subarray(off, off + n), v.shape, 'float32')));
+    off += n;
+  }
+}
+
 /**
  * Restores variables saved by `saveCheckpoint`; returns its header, or undefined when there is
  * none that fits. `anyKey`: a checkpoint of other hyperparameters is restored too when every
@@ -109,13 +120,7 @@ export function loadCheckpoint(dir: string, vars: tf.Variable[], key: string, op
   const { meta, buf } = read;
   if ((meta.key !== key && !options.anyKey) || meta.shapes.length !== vars.length) return undefined;
   if (meta.shapes.some((s, i) => s.join('x') !== vars[i].shape.join('x'))) return undefined;
-  const blob = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  let off = 0;
-  for (const v of vars) {
-    const n = v.size;
-    tf.tidy(() => v.assign(tf.tensor(blob.subarray(off, off + n), v.shape, 'float32')));
-    off += n;
-  }
+  assignFrom(buf, vars);
   return meta;
 }
 
@@ -131,12 +136,6 @@ export function loadCheckpointPrefix(dir: string, vars: tf.Variable[]): Checkpoi
   if (meta.shapes.length < vars.length || vars.some((v, i) => v.shape.join('x') !== meta.shapes[i].join('x'))) {
     throw new UserError(`the checkpoint in ${dir} does not hold this model's weights (shapes differ)`);
   }
-  const blob = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  let off = 0;
-  for (const v of vars) {
-    const n = v.size;
-    tf.tidy(() => v.assign(tf.tensor(blob.subarray(off, off + n), v.shape, 'float32')));
-    off += n;
-  }
+  assignFrom(buf, vars);
   return meta;
 }
