@@ -382,13 +382,15 @@ async function overhead(python: string): Promise<Omit<Part, 'command' | 'date' |
 
 async function cli(): Promise<Omit<Part, 'command' | 'date' | 'peers'>> {
   // One worker, so the gaps are the whole per-trial cost of the loop (ask, sample, run the
-  // function on a worker thread, tell, write) rather than overlapped by a second worker.
-  // Three runs per sampler, interleaved: on a 2-core host one run's mean moves by a third from
-  // run to run (1.35 and 1.94 ms for the same code), so the report gives the median run and the range.
+  // function, tell, write) rather than overlapped by a second worker. The CLI runs a built-in
+  // benchmark function on the search's own thread (a worker-thread round trip cost 0.25 ms).
+  // Five runs per sampler, interleaved: on a 2-core host one run's mean moves by a third or more
+  // from run to run (1.35 and 1.94 ms for the same code; 0.57 and 0.94 in two invocations of
+  // three runs each), so the report gives the median run and the range.
   const dir = mkdtempSync(join(tmpdir(), 'segtune-bench-cli-'));
   const n = smoke ? 60 : 1000;
   const from = n - 50;
-  const ROUNDS = smoke ? 1 : 3;
+  const ROUNDS = smoke ? 1 : 5;
   const samplers = ['tpe', 'random'];
   const runs = new Map<string, { meanGap: number; gaps: number[]; wall: number }[]>(samplers.map((x) => [x, []]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -592,9 +594,14 @@ async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
 }
 
 async function main() {
-  const python = samplersPython();
-  const [optunaV, torchV, cocoV, cmaV] = execFileSync(python, ['-c', 'import optuna, torch, cocoex, cmaes; print(optuna.__version__, torch.__version__, cocoex.__version__, cmaes.__version__)'], { encoding: 'utf8' }).trim().split(' ');
-  const peers = { optuna: optunaV, torch: torchV, 'coco-experiment': cocoV, cmaes: cmaV };
+  // The cli part times segtune alone: it runs without the peers' Python environment.
+  const needsPeers = PARTS.some((p) => p !== 'cli');
+  const python = needsPeers ? samplersPython() : '';
+  let peers: Record<string, string> = {};
+  if (needsPeers) {
+    const [optunaV, torchV, cocoV, cmaV] = execFileSync(python, ['-c', 'import optuna, torch, cocoex, cmaes; print(optuna.__version__, torch.__version__, cocoex.__version__, cmaes.__version__)'], { encoding: 'utf8' }).trim().split(' ');
+    peers = { optuna: optunaV, torch: torchV, 'coco-experiment': cocoV, cmaes: cmaV };
+  }
   mkdirSync(partsDir, { recursive: true });
   const runners: Record<string, (python: string) => Promise<Omit<Part, 'command' | 'date' | 'peers'>>> = { suite, noise, classic, overhead, cli };
   for (const name of PARTS) {
@@ -614,6 +621,8 @@ async function main() {
       continue;
     }
     const part = JSON.parse(readFileSync(file, 'utf8')) as Part;
+    // The report's peer versions: this invocation's, else those the other parts ran with.
+    if (Object.keys(peers).length === 0 && Object.keys(part.peers ?? {}).length > 0) peers = part.peers;
     tables.push(...part.tables);
     notes.push(`Part "${name}": \`${part.command}\`, ${part.date}, ${part.machine ? `on ${part.machine}` : 'machine not recorded (an older part file)'}.`, ...part.notes);
   }

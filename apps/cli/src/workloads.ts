@@ -40,10 +40,15 @@ let seg: typeof import('@segtune/seg') | undefined;
 
 /**
  * A segmentation trial that may train on native TensorFlow runs in a process of its own
- * (see mayLoadNative); every other workload runs in a worker thread. A
- * module workload that loads a native library itself can ask with `--executor process`.
+ * (see mayLoadNative). The built-in benchmark functions and the training simulator run on the
+ * search's own thread: they compute for microseconds and otherwise only await (their steps'
+ * sleeps, reports), so a trial there costs nothing the search would notice, where a round trip
+ * to a worker thread took 0.25 ms, half of a random-search trial's whole cost through the CLI.
+ * Every other workload runs in a worker thread. A module workload that loads a native library
+ * itself can ask with `--executor process`; `--executor pool` puts benchmarks on threads too.
  */
-export async function isolation(spec: WorkloadSpec, context: { backend?: string }): Promise<'thread' | 'process'> {
+export async function isolation(spec: WorkloadSpec, context: { backend?: string }): Promise<'main' | 'thread' | 'process'> {
+  if (spec.kind === 'benchmark' || spec.kind === 'simulator') return 'main';
   if (spec.kind !== 'segmentation') return 'thread';
   const own = (spec as { backend?: unknown }).backend;
   const backend = context.backend ?? (typeof own === 'string' ? own : undefined);

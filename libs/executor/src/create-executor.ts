@@ -17,7 +17,8 @@ export type ExecutorKind = 'inline' | 'pool' | 'process' | 'gpu' | 'auto';
 export interface CreateExecutorOptions {
   /**
    * `auto` (default): processes on the selected GPUs; else a worker-thread pool, or a process
-   * per trial for workloads whose resolver asks for one (native TensorFlow). `pool` and
+   * per trial for workloads whose resolver asks for one (native TensorFlow), or this thread
+   * for those it says only await (the built-in benchmark functions). `pool` and
    * `process` force threads or processes on the CPUs, `gpu` processes on GPUs, `inline` this
    * thread.
    */
@@ -68,16 +69,17 @@ export function validateExecutorOptions(o: CreateExecutorOptions): void {
 /**
  * Builds the executor a search runs on: trial processes on GPUs when GPUs are selected (and
  * `kind` is `auto` or `gpu`), else worker threads, or a process per trial where the workload
- * needs one, or inline on the main thread. Bad options and a missing or malformed resolver
+ * needs one, or on the main thread where the workload may run there or `kind` is `inline`. Bad options and a missing or malformed resolver
  * module are UserErrors.
  */
 export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
   validateExecutorOptions(options);
   const resolver = await loadResolverModule(options.resolverModule);
   const kind = options.kind ?? 'auto';
+  const inline = (capacity: number) => new InlineExecutor({ resolve: resolver.resolveWorkload, capacity, timeoutMs: options.timeoutMs, abortGraceMs: options.abortGraceMs });
   if (kind === 'inline') {
     applyEnv(options.trialEnv?.({ trialsAtOnce: options.workers ?? 1, gpu: false }) ?? {});
-    return new InlineExecutor({ resolve: resolver.resolveWorkload, capacity: options.workers ?? 1, timeoutMs: options.timeoutMs, abortGraceMs: options.abortGraceMs });
+    return inline(options.workers ?? 1);
   }
   let gpus: GpuInfo[] = [];
   if (kind === 'gpu' || kind === 'auto') {
@@ -107,7 +109,7 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
   if (kind === 'process') return processes();
   if (kind === 'pool' || !resolver.isolation) return threads();
   const isolation = resolver.isolation.bind(resolver);
-  return new RoutingExecutor({ capacity: workers, isolation: (task) => isolation(task.workload, { backend: task.backend }), threads, processes });
+  return new RoutingExecutor({ capacity: workers, isolation: (task) => isolation(task.workload, { backend: task.backend }), main: () => inline(workers), threads, processes });
 }
 
 /**

@@ -129,20 +129,40 @@ describe('ProcessExecutor on the CPUs (--executor process)', () => {
 });
 
 describe('createExecutor with a resolver that asks for isolation', () => {
-  it('runs the trials that need a process in processes and the rest in threads, starting each only when needed', async () => {
+  it('runs the trials that need a process in processes, those that may on this thread here and the rest in threads, starting each only when needed', async () => {
     const executor = await createExecutor({ resolverModule: join(fixtures, 'isolating-resolver.mjs'), workers: 2, inventory: [] });
-    const routed = executor as unknown as { started: { threads: boolean; processes: boolean } };
-    expect(routed.started).toEqual({ threads: false, processes: false });
+    const routed = executor as unknown as { started: { main: boolean; threads: boolean; processes: boolean } };
+    expect(routed.started).toEqual({ main: false, threads: false, processes: false });
     try {
       const threaded = await executor.run(moduleTask(0, { ms: 5 }, 'gpu-probe.mjs'), { onReport: async () => 'continue' });
       expect(metrics(threaded).pid).toBe(process.pid);
-      expect(routed.started).toEqual({ threads: true, processes: false });
+      expect(threaded.attrs.worker).toMatch(new RegExp(`^pid${process.pid}/t\\d+$`));
+      expect(routed.started).toEqual({ main: false, threads: true, processes: false });
+      const here = await Promise.all([3, 4].map((i) => executor.run(moduleTask(i, { ms: 30 }, 'gpu-probe.mjs', { backend: 'here' }), { onReport: async () => 'continue' })));
+      for (const o of here) {
+        expect(o.state).toBe('complete');
+        expect(metrics(o).pid).toBe(process.pid);
+        expect(o.attrs.worker).toBe(`pid${process.pid}/main`);
+      }
+      // The two ran at once: this thread's executor takes the search's whole capacity.
+      expect(maxOverlap(here.map((o): [number, number] => [metrics(o).start, metrics(o).end]))).toBe(2);
+      expect(routed.started).toEqual({ main: true, threads: true, processes: false });
       const own = await Promise.all([1, 2].map((i) => executor.run(moduleTask(i, { ms: 30 }, 'gpu-probe.mjs', { backend: 'native' }), { onReport: async () => 'continue' })));
       const ownPids = own.map((o) => metrics(o).pid);
       expect(ownPids).not.toContain(process.pid);
       expect(new Set(ownPids).size).toBe(2);
       expect(own.map((o) => o.attrs.backend)).toEqual(['native', 'native']);
-      expect(routed.started).toEqual({ threads: true, processes: true });
+      expect(routed.started).toEqual({ main: true, threads: true, processes: true });
+    } finally {
+      await executor.close();
+    }
+  }, 60_000);
+
+  it('puts the trials that may run on this thread on threads when the kind is pool', async () => {
+    const executor = await createExecutor({ resolverModule: join(fixtures, 'isolating-resolver.mjs'), kind: 'pool', workers: 1, inventory: [] });
+    try {
+      const o = await executor.run(moduleTask(0, { ms: 5 }, 'gpu-probe.mjs', { backend: 'here' }), { onReport: async () => 'continue' });
+      expect(o.attrs.worker).toMatch(/\/t\d+$/);
     } finally {
       await executor.close();
     }

@@ -15,8 +15,9 @@ export interface ResolverModule {
   estimateMemoryBytes?(spec: WorkloadSpec, params: Params): number | undefined | Promise<number | undefined>;
   /**
    * Whether a trial of this workload may share its process with other trials (`thread`, the
-   * default) or needs one of its own (`process`): native TensorFlow, say, which is not safe to
-   * run as two runtimes in threads of one process.
+   * default), needs one of its own (`process`): native TensorFlow, say, which is not safe to
+   * run as two runtimes in threads of one process, or may run on the search's own thread
+   * (`main`): a built-in function that only awaits, for which a thread hop is most of a trial.
    */
   isolation?(spec: WorkloadSpec, context: { backend?: string }): Isolation | Promise<Isolation>;
 }

@@ -1,24 +1,31 @@
 import type { Executor, RunOptions, TrialOutcome, TrialTask } from '@segtune/core';
 import { describeError, oneLine } from './failure';
 
-export type Isolation = 'thread' | 'process';
+/**
+ * Where a trial runs: on this thread (`main`: code of our own that only awaits, where a hop
+ * to a worker thread would cost more than the trial), a worker thread, or a process of its own.
+ */
+export type Isolation = 'main' | 'thread' | 'process';
 
 export interface RoutingExecutorOptions {
   capacity: number;
-  /** Where a trial must run: a thread of this process, or a process of its own. */
+  /** Where a trial must run: this thread, a worker thread of this process, or a process of its own. */
   isolation(task: TrialTask): Isolation | Promise<Isolation>;
+  /** The executor for `main` trials; without it they go to the threads. */
+  main?(): Executor;
   threads(): Executor;
   processes(): Promise<Executor>;
 }
 
 /**
- * Sends each trial to a worker thread or to a process of its own, as its workload asks, and
- * starts each kind of executor only when a trial first needs it. A study's trials share one
- * workload, so in practice one of the two runs; both are bounded by the same capacity, which
- * the controller keeps to.
+ * Sends each trial to this thread, a worker thread or a process of its own, as its workload
+ * asks, and starts each kind of executor only when a trial first needs it. A study's trials
+ * share one workload, so in practice one of them runs; all are bounded by the same capacity,
+ * which the controller keeps to.
  */
 export class RoutingExecutor implements Executor {
   readonly capacity: number;
+  private main?: Executor;
   private threads?: Executor;
   private processes?: Promise<Executor>;
   private closed = false;
@@ -28,8 +35,8 @@ export class RoutingExecutor implements Executor {
   }
 
   /** What has been started so far, for tests and reports. */
-  get started(): { threads: boolean; processes: boolean } {
-    return { threads: this.threads !== undefined, processes: this.processes !== undefined };
+  get started(): { main: boolean; threads: boolean; processes: boolean } {
+    return { main: this.main !== undefined, threads: this.threads !== undefined, processes: this.processes !== undefined };
   }
 
   async run(task: TrialTask, options: RunOptions): Promise<TrialOutcome> {
@@ -37,9 +44,12 @@ export class RoutingExecutor implements Executor {
     if (this.closed) return { state: 'failed', reason: 'interrupted', error: 'the executor is closed', attrs };
     let target: Executor;
     try {
-      if ((await this.options.isolation(task)) === 'process') {
+      const where = await this.options.isolation(task);
+      if (where === 'process') {
         this.processes ??= this.options.processes();
         target = await this.processes;
+      } else if (where === 'main' && this.options.main) {
+        target = this.main ??= this.options.main();
       } else {
         target = this.threads ??= this.options.threads();
       }
@@ -53,6 +63,6 @@ export class RoutingExecutor implements Executor {
     if (this.closed) return;
     this.closed = true;
     const processes = this.processes?.catch(() => undefined);
-    await Promise.all([this.threads?.close(), processes?.then((p) => p?.close())]);
+    await Promise.all([this.main?.close(), this.threads?.close(), processes?.then((p) => p?.close())]);
   }
 }
