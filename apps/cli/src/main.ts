@@ -32,6 +32,9 @@ const positiveNumber = (flag: string) => (v: string) => {
 
 let verbose = process.argv.includes('--verbose');
 
+const EXECUTOR_HELP =
+  'where trials run: auto (GPU processes, else threads, a process per trial on native TensorFlow, this thread for built-in benchmark functions), pool (threads), process (a process per trial), gpu, inline (this thread)';
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -63,7 +66,7 @@ export function buildProgram(): Command {
     .option('--trial-timeout <duration>', 'fail a trial that runs longer than this; a module workload gets at most 1 s more to stop, a command SIGTERM and then SIGKILL after its grace_seconds (default 10)')
     .option('--heap-limit-mb <n>', "heap limit of each trial's worker thread (a trial above it fails as oom)", positiveInt('--heap-limit-mb'))
     .option('--max-failures <n>', 'stop starting trials after N failed trials in a row (exit 1)', positiveInt('--max-failures'))
-    .addOption(new Option('--executor <kind>', 'where trials run: auto (GPU processes, else threads, or a process per trial on native TensorFlow), pool (threads), process (a process per trial), gpu, inline').choices(['auto', 'inline', 'pool', 'process', 'gpu']))
+    .addOption(new Option('--executor <kind>', EXECUTOR_HELP).choices(['auto', 'inline', 'pool', 'process', 'gpu']))
     .option('--enqueue <file...>', 'export files (segtune export), or YAML/JSON with a params: mapping of some params, that run first (the sampler fills params left out)')
     .option('--warm-start <study[@storage]>', "an earlier study whose trials the sampler starts from (repeat for several; storage: --storage's)", collect, [] as string[])
     .option('--stop-when <rule>', 'stop once a rule holds: patience:N (no better trial in N) or regret:auto|regret:VALUE (GP regret bound below the noise or VALUE); repeatable', collect, [] as string[])
@@ -91,7 +94,7 @@ export function buildProgram(): Command {
     .option('--trial-timeout <duration>', 'fail a trial that runs longer than this; a module workload gets at most 1 s more to stop, a command SIGTERM and then SIGKILL after its grace_seconds (default 10)')
     .option('--heap-limit-mb <n>', "heap limit of each trial's worker thread", positiveInt('--heap-limit-mb'))
     .option('--max-failures <n>', 'stop starting trials after N failed trials in a row (exit 1)', positiveInt('--max-failures'))
-    .addOption(new Option('--executor <kind>', 'where trials run: auto (GPU processes, else threads, or a process per trial on native TensorFlow), pool (threads), process (a process per trial), gpu, inline').choices(['auto', 'inline', 'pool', 'process', 'gpu']))
+    .addOption(new Option('--executor <kind>', EXECUTOR_HELP).choices(['auto', 'inline', 'pool', 'process', 'gpu']))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS))
     .option('--mlflow <url>', 'MLflow tracking server (default: $MLFLOW_TRACKING_URI)')
     .option('--seed <n>', 'study seed when --space creates it', nonNegativeInt('--seed'))
