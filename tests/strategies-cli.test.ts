@@ -2,7 +2,7 @@
 // configurations from their checkpoints, BOHB keeps its model, and --sampler keeps the space
 // file's options of the same kind.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -34,7 +34,7 @@ interface Row {
   attrs: string;
 }
 
-function trialsOf(db: string): { number: number; state: string; params: string; steps: number[]; attrs: Record<string, unknown> }[] {
+function trialsOf(db: string): { number: number; state: string; params: string; inter: string; steps: number[]; attrs: Record<string, unknown> }[] {
   const d = new Database(db, { readonly: true });
   try {
     const rows = d.prepare('SELECT number, state, params, intermediate AS inter, attrs FROM trials ORDER BY number').all() as Row[];
@@ -42,6 +42,7 @@ function trialsOf(db: string): { number: number; state: string; params: string; 
       number: r.number,
       state: r.state,
       params: r.params,
+      inter: r.inter ?? '{}',
       steps: Object.keys(JSON.parse(r.inter ?? '{}') as object).map(Number).sort((a, b) => a - b),
       attrs: JSON.parse(r.attrs) as Record<string, unknown>,
     }));
@@ -94,6 +95,21 @@ describe('strategies through the CLI', () => {
       const parent = JSON.parse(trials.find((x) => x.number === t.attrs.pbt_parent)!.params) as Record<string, number>;
       const own = JSON.parse(t.params) as Record<string, number>;
       expect([own.width, own.depth]).toEqual([parent.width, parent.depth]);
+    }
+    // Kept checkpoints below every place a replacement can copy from (24 trials: the first 7
+    // ranked at a step) were deleted as the study went, and recorded; the others are there.
+    const stepDir = (n: number, step: number) => join(dir, 'results', 'pbt', `trial-${n}`, `step-${step}`);
+    const released = trials.flatMap((t) => ((t.attrs.checkpoints_released as number[] | undefined) ?? []).map((step) => ({ n: t.number, step })));
+    expect(released.length).toBeGreaterThan(0);
+    for (const { n, step } of released) expect(existsSync(stepDir(n, step)), `trial ${n} step ${step}`).toBe(false);
+    const value = (t: (typeof trials)[number], step: number) => (JSON.parse(t.inter) as Record<string, Record<string, number>>)[String(step)]?.accuracy;
+    for (const step of [3, 6]) {
+      const ranked = trials.filter((t) => value(t, step) !== undefined).sort((a, b) => value(b, step) - value(a, step) || a.number - b.number);
+      ranked.forEach((t, place) => {
+        const gone = released.some((r) => r.n === t.number && r.step === step);
+        if (place < 7) expect(gone, `place ${place} at step ${step}`).toBe(false);
+        expect(existsSync(stepDir(t.number, step))).toBe(!gone);
+      });
     }
   });
 

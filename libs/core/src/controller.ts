@@ -1,5 +1,6 @@
 import type { WorkloadSpec } from '@segtune/space';
 import type { Executor, TrialOutcome } from './executor';
+import { checkpointReleaser } from './checkpoint-release';
 import { Rng } from './rng';
 import type { Study } from './study';
 import type { Trial, TrialAttrs } from './trial';
@@ -112,6 +113,7 @@ export async function runController(options: ControllerOptions): Promise<Control
 
   const checkpointSteps = study.scheduler.checkpointSteps?.();
   const artifactDirOf = (n: number) => (options.artifactRoot ? `${options.artifactRoot}/trial-${n}` : undefined);
+  const releaseCheckpoints = checkpointSteps?.length && options.artifactRoot ? checkpointReleaser({ study, artifactDirOf, maxTrials: options.maxTrials, onError: options.onError }) : undefined;
   const launch = (trial: Trial): void => {
     started++;
     const resume = resumePointOf(trial);
@@ -179,6 +181,7 @@ export async function runController(options: ControllerOptions): Promise<Control
         consecutiveFailures = done.state === 'failed' ? consecutiveFailures + 1 : 0;
         options.onTrialFinished?.(done);
         await checkRules(done);
+        await releaseCheckpoints?.();
       })
       .catch((e: Error) => {
         // The trial was finished elsewhere (a stale-trial sweep, say): recorded, not fatal.

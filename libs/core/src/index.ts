@@ -7,6 +7,7 @@ export type { Sampler, SamplerContext, SamplerFactory } from './sampler';
 export { noScheduler, type Scheduler, type SchedulerContext, type SchedulerFactory, type Decision, type ResumePoint, type Suggestion } from './scheduler';
 export * from './storage';
 export { toMetrics, checkpointDirAt, type Workload, type WorkloadContext, type WorkloadResolver, type DeviceInfo, type WorkloadResume } from './workload';
+export { releasedSteps, RELEASED_ATTR } from './checkpoint-release';
 export type { Executor, TrialTask, TrialOutcome, RunOptions } from './executor';
 export type { Tracker, StudyEvent } from './tracker';
 export { Study, type EnqueueOptions, type StudyOptions, type TellOutcome } from './study';

@@ -68,6 +68,12 @@ export interface Scheduler {
    * (PBT's exploit): every trial keeps a copy of its checkpoint at each (WorkloadContext.checkpointSteps).
    */
   checkpointSteps?(): readonly number[];
+  /**
+   * Kept checkpoints (checkpointSteps) that no later decision can continue from, given that the
+   * study holds at most `maxTrials` trials: the controller deletes their folders and records
+   * each in its trial's attrs (`checkpoints_released`, the steps), which `suggest` then avoids.
+   */
+  releasableCheckpoints?(trials: readonly Trial[], maxTrials: number): { trialNumber: number; step: number }[];
 }
 
 export type SchedulerFactory = (options: Record<string, unknown>, budget: Budget, objectives: readonly Objective[]) => Scheduler;

@@ -71,6 +71,52 @@ describe('population-based training', () => {
     expect(s.suggest(ctxOf(h, 4))!.resume).toEqual({ trialNumber: 0, step: 4, rootTrialNumber: 0, transfer: true });
   });
 
+  it('releases the kept checkpoints below every place a replacement can copy from under the trial limit, never one being read', () => {
+    const h = new FakeHistory(acc, b12);
+    const s = new PbtScheduler(b12, acc, { populationSize: 8, perturbationInterval: 4 });
+    for (let i = 0; i < 12; i++) h.add(i, { lr: 0.01, width: 16 + i });
+    // Trial i reports 1 - i/20 at step 4: trial 0 best, trial 11 worst.
+    for (let i = 0; i < 12; i++) h.report(s, i, 4, 1 - i / 20);
+    // 20 trials at most, q = 1/4: a replacement copies one of the first max(1, ⌊19/4⌋) = 4 ranked
+    // (the trial it replaces left out), so everything from place ⌊20/4⌋ + 1 = 6 on can go.
+    const released = (max: number) => s.releasableCheckpoints(h.trials, max).map((r) => `${r.trialNumber}@${r.step}`);
+    expect(released(20)).toEqual(['6@4', '7@4', '8@4', '9@4', '10@4', '11@4']);
+    // No trial ranked at step 8 yet; with a larger limit fewer go, with no room below none.
+    expect(released(40)).toEqual(['11@4']);
+    expect(released(48)).toEqual([]);
+    // A replacement told to continue trial 7 from step 4 that has not reported past it may still be reading it.
+    const reader = h.add(12, { lr: 0.02, width: 23 });
+    reader.attrs = { resumed_from_trial: 7, resumed_from_step: 4, pbt_parent: 7 };
+    expect(released(20)).toEqual(['6@4', '8@4', '9@4', '10@4', '11@4']);
+    h.report(s, 12, 5, 0.5);
+    expect(released(20)).toContain('7@4');
+    // Each release is sound: whatever arrives later, up to the limit, no released trial is copied.
+    const rng = new Rng('pbt-release');
+    const before = new Set(released(20));
+    for (let i = 13; i < 20; i++) {
+      h.add(i, { lr: 0.01, width: 8 + i });
+      h.report(s, i, 4, rng.random());
+    }
+    for (let i = 13; i < 20; i++) {
+      if (h.get(i).state !== 'pruned') continue;
+      const next = s.suggest(ctxOf(h, 20 + i))!;
+      expect(before.has(`${next.resume!.trialNumber}@4`)).toBe(false);
+    }
+  });
+
+  it('copies only trials that still have their checkpoint at the step once the trial limit was raised', () => {
+    const h = new FakeHistory(acc, b12);
+    const s = new PbtScheduler(b12, acc, { populationSize: 4, perturbationInterval: 4 });
+    for (let i = 0; i < 4; i++) h.add(i, { lr: 0.01, width: 16 + i });
+    [0.9, 0.8, 0.7, 0.1].forEach((v, i) => h.report(s, i, 4, v));
+    // Trial 0, the only place (⌊3/4⌋ → 1), had its step-4 checkpoint released: the next best is copied.
+    h.get(0).attrs = { checkpoints_released: [4] };
+    expect(s.suggest(ctxOf(h, 4))!.resume).toEqual({ trialNumber: 1, step: 4, rootTrialNumber: 1, transfer: true });
+    // Released at another step only: trial 0 is copied as before.
+    h.get(0).attrs = { checkpoints_released: [8] };
+    expect(s.suggest(ctxOf(h, 4))!.resume!.trialNumber).toBe(0);
+  });
+
   it('an unknown mutable param is one line', () => {
     const s = new PbtScheduler(b12, acc, { mutable: ['lerning_rate'] });
     expect(() => s.perturb(space, { lr: 0.1, width: 8 }, new Rng('x'))).toThrow(UserError);

@@ -1,4 +1,4 @@
-import { UserError, type Decision, type Objective, type SamplerContext, type Scheduler, type SchedulerContext, type Suggestion, type Trial } from '@segtune/core';
+import { releasedSteps, UserError, type Decision, type Objective, type SamplerContext, type Scheduler, type SchedulerContext, type Suggestion, type Trial } from '@segtune/core';
 import type { Budget, ParamDef, Params, Space } from '@segtune/space';
 import { asLoss, historyWith, rungValue } from './rungs';
 
@@ -103,7 +103,13 @@ export class PbtScheduler implements Scheduler {
     if (!stopped) return undefined;
     const ranked = this.ranked(all, stopped.step).filter((e) => e.trial.id !== stopped.t.id);
     if (ranked.length === 0) return undefined;
-    const top = ranked.slice(0, Math.max(1, Math.floor(ranked.length * this.quantile + 1e-9)));
+    const size = Math.max(1, Math.floor(ranked.length * this.quantile + 1e-9));
+    // A trial whose checkpoint at the step was released cannot be continued from it. Under the
+    // trial limit it was released for, it is below the top places anyway (releasableCheckpoints),
+    // so this changes nothing; after the limit was raised, the places go to the best trials that
+    // still have theirs.
+    const top = ranked.filter((e) => !releasedSteps(e.trial.attrs).includes(stopped.step)).slice(0, size);
+    if (top.length === 0) return undefined;
     const parent = top[ctx.rng.int(top.length)].trial;
     const root = typeof parent.attrs.config_root === 'number' ? parent.attrs.config_root : parent.number;
     // From the parent's weights as they were at the interval step (its kept checkpoint there,
@@ -115,6 +121,27 @@ export class PbtScheduler implements Scheduler {
       resume: { trialNumber: parent.number, step: stopped.step, rootTrialNumber: root, transfer: true },
       attrs: { pbt_replaces: stopped.t.number, pbt_parent: parent.number, ...explored.attrs },
     };
+  }
+
+  /**
+   * The kept checkpoints no replacement can continue from in a study of at most `maxTrials`
+   * trials. A replacement at a step copies one of the top max(1, ⌊n·q⌋) trials ranked at it, n
+   * fewer than `maxTrials`; a trial's rank there only grows as trials arrive (ties go to the
+   * earlier trial), so once it is below the first ⌊maxTrials·q⌋ + 1 places it never comes back.
+   * Left out while a replacement that was told to continue it from that step has not yet
+   * reported past it (it may still be reading the checkpoint).
+   */
+  releasableCheckpoints(trials: readonly Trial[], maxTrials: number): { trialNumber: number; step: number }[] {
+    const places = Math.max(1, Math.floor(maxTrials * this.quantile + 1e-9)) + 1;
+    const all = trials.filter((t) => Object.keys(t.params).length > 0);
+    const out: { trialNumber: number; step: number }[] = [];
+    for (const step of this.checkpointSteps()) {
+      const ranked = this.ranked(all, step);
+      if (ranked.length <= places) continue;
+      const reading = new Set(all.filter((t) => t.state === 'running' && t.attrs.resumed_from_step === step && lastStep(t) <= step).map((t) => t.attrs.resumed_from_trial));
+      for (const { trial } of ranked.slice(places)) if (!reading.has(trial.number)) out.push({ trialNumber: trial.number, step });
+    }
+    return out;
   }
 
   /**
