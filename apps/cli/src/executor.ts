@@ -3,6 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError, type Executor } from '@segtune/core';
+import type { WorkloadSpec } from '@segtune/space';
 // The light entry: the main process need not load tfjs to share out the cores.
 import { nativeBackendEnv } from '@segtune/seg/native-env';
 
@@ -21,6 +22,8 @@ export interface CliExecutorOptions {
   trialsPerGpu?: number;
   heapLimitMb?: number;
   trialTimeoutMs?: number;
+  /** The study's workload and `--backend`, when known before the executor starts (see createExecutor). */
+  workload?: { spec: WorkloadSpec; backend?: string };
 }
 
 export async function createCliExecutor(options: CliExecutorOptions): Promise<Executor> {
@@ -33,6 +36,7 @@ export async function createCliExecutor(options: CliExecutorOptions): Promise<Ex
     heapLimitMb: options.heapLimitMb,
     timeoutMs: options.trialTimeoutMs,
     resolverModule: resolverModulePath(),
+    workload: options.workload,
     // Native TensorFlow's share of the cores or GPU for each trial (a no-op for other backends).
     trialEnv: (share) => nativeBackendEnv({ ...share, verbose: process.argv.includes('--verbose') }),
   });

@@ -45,6 +45,12 @@ export interface CreateExecutorOptions {
    * process's real environment), and passed to each trial process.
    */
   trialEnv?: (share: { trialsAtOnce: number; gpu: boolean }) => Record<string, string>;
+  /**
+   * The study's workload, when known: with `auto` and no `gpus` given, one that the resolver
+   * runs on this thread (a built-in function, which never uses a GPU) leaves the GPUs alone and
+   * runs `workers` at once, instead of in the GPU processes at `trialsPerGpu` per GPU.
+   */
+  workload?: { spec: WorkloadSpec; backend?: string };
 }
 
 function applyEnv(env: Record<string, string>): void {
@@ -86,6 +92,8 @@ export async function createExecutor(options: CreateExecutorOptions): Promise<Ex
     const inventory = options.inventory ?? detectGpus();
     gpus = parseGpuFlag(options.gpus, inventory);
     if (kind === 'gpu' && !gpus.length) throw new UserError(`--executor gpu: no GPU selected (--gpus ${options.gpus ?? 'all'} found none)`);
+    const w = options.workload;
+    if (kind === 'auto' && options.gpus === undefined && gpus.length && w && resolver.isolation && (await resolver.isolation(w.spec, { backend: w.backend })) === 'main') gpus = [];
   }
   const common = { resolverModule: options.resolverModule, heapLimitMb: options.heapLimitMb, timeoutMs: options.timeoutMs, abortGraceMs: options.abortGraceMs };
   const childFile = bundledEntry('process-child.mjs');

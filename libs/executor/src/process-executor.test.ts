@@ -158,6 +158,28 @@ describe('createExecutor with a resolver that asks for isolation', () => {
     }
   }, 60_000);
 
+  it('leaves the GPUs alone for a workload that runs on this thread, unless GPUs are asked for', async () => {
+    const gpu = [{ index: 0, name: 'fake', memoryTotalMb: 1000, memoryUsedMb: 0 }];
+    const here = { spec: { kind: 'module', path: 'gpu-probe.mjs' } as never, backend: 'here' };
+    const task = moduleTask(0, { ms: 5 }, 'gpu-probe.mjs', { backend: 'here' });
+    const run = async (o: Partial<Parameters<typeof createExecutor>[0]>) => {
+      const executor = await createExecutor({ resolverModule: join(fixtures, 'isolating-resolver.mjs'), workers: 3, inventory: gpu, ...o });
+      try {
+        const out = await executor.run(task, { onReport: async () => 'continue' });
+        return { worker: String(out.attrs.worker), gpu: out.attrs.gpu, capacity: executor.capacity };
+      } finally {
+        await executor.close();
+      }
+    };
+    // Known to run here: this thread, the search's 3 at once, not the one GPU process.
+    expect(await run({ workload: here })).toEqual({ worker: `pid${process.pid}/main`, gpu: null, capacity: 3 });
+    // Not known, or GPUs asked for by name: the GPU processes, one per GPU.
+    expect(await run({})).toMatchObject({ worker: expect.stringMatching(/^gpu0\/pid\d+\//), gpu: 0, capacity: 1 });
+    expect(await run({ workload: here, gpus: '0' })).toMatchObject({ gpu: 0, capacity: 1 });
+    // A workload that needs a thread or a process of its own keeps the GPU processes.
+    expect(await run({ workload: { spec: here.spec, backend: 'native' } })).toMatchObject({ gpu: 0, capacity: 1 });
+  }, 60_000);
+
   it('puts the trials that may run on this thread on threads when the kind is pool', async () => {
     const executor = await createExecutor({ resolverModule: join(fixtures, 'isolating-resolver.mjs'), kind: 'pool', workers: 1, inventory: [] });
     try {

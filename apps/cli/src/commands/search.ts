@@ -76,7 +76,7 @@ export async function runSearch(spaceFile: string, options: SearchOptions, io: {
   const say = (line: string) => !options.json && io.stderr.write(`${line}\n`);
   let progress: Progress | undefined;
   const res = await openRunResources({
-    executor: { kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs },
+    executor: { kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs, workload: { spec: spec.workload, backend: options.backend } },
     storage: options.storage,
     mlflow: options.mlflow,
     onWarning: (m) => progress?.message(`warning: ${m}`),

@@ -4,7 +4,7 @@
 // trials through it, and schedulers decide from stored intermediate values.
 import { cpus } from 'node:os';
 import { UserError, currentLimits, openSession, type Executor, type StopReason, type StudyRecord } from '@segtune/core';
-import { loadSpaceFile } from '@segtune/space';
+import { loadSpaceFile, type WorkloadSpec } from '@segtune/space';
 import { createStrategies } from '@segtune/schedulers';
 import { maskUrl, openStorage } from '@segtune/storage';
 import { parseDuration } from '../duration';
@@ -115,10 +115,15 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   const startedAt = Date.now();
   const quiet = options.json || options.quiet;
   let progress: Progress | undefined;
+  // The executor starts before the session (bad GPU flags fail before anything is written), so
+  // on a machine with GPUs the study's workload is read first: it decides whether trials take
+  // the GPU processes (see createExecutor).
+  const mayUseGpus = !deps.createExecutor && options.gpus === undefined && (options.executor ?? 'auto') === 'auto' && (await import('@segtune/executor')).detectGpus().length > 0;
+  const workload = mayUseGpus ? ((await storedWorkload(options.storage, options.study)) ?? space?.spec.workload) : undefined;
   const res = await openRunResources({
     executor: deps.createExecutor
       ? () => deps.createExecutor!({ workers, gpus: options.gpus, trialTimeoutMs, backend: options.backend })
-      : { kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs },
+      : { kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs, ...(workload ? { workload: { spec: workload, backend: options.backend } } : {}) },
     storage: options.storage,
     mlflow: options.mlflow,
     perMachineSink: true,
@@ -171,5 +176,19 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
     return { record, started, finished: n, recovered, requeued, stoppedBy, exitCode: result.exitCode };
   } finally {
     await res.close();
+  }
+}
+
+/** The workload of a study that exists, read without writing; undefined when it cannot be (the real open reports why). */
+async function storedWorkload(url: string, name: string): Promise<WorkloadSpec | undefined> {
+  const storage = await openStorage(url, { readonly: true }).catch(() => undefined);
+  if (!storage) return undefined;
+  try {
+    const w = (await storage.getStudy(name))?.attrs.workload;
+    return w && typeof w === 'object' && typeof (w as { kind?: unknown }).kind === 'string' ? (w as WorkloadSpec) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await storage.close().catch(() => undefined);
   }
 }
