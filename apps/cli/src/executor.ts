@@ -3,6 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError, type Executor } from '@segtune/core';
+import type { GpuInfo } from '@segtune/executor';
 import type { WorkloadSpec } from '@segtune/space';
 // The light entry: the main process need not load tfjs to share out the cores.
 import { nativeBackendEnv } from '@segtune/seg/native-env';
@@ -24,6 +25,8 @@ export interface CliExecutorOptions {
   trialTimeoutMs?: number;
   /** The study's workload and `--backend`, when known before the executor starts (see createExecutor). */
   workload?: { spec: WorkloadSpec; backend?: string };
+  /** The GPUs found, when the caller has already looked (default: createExecutor looks). */
+  inventory?: GpuInfo[];
 }
 
 export async function createCliExecutor(options: CliExecutorOptions): Promise<Executor> {
@@ -37,6 +40,7 @@ export async function createCliExecutor(options: CliExecutorOptions): Promise<Ex
     timeoutMs: options.trialTimeoutMs,
     resolverModule: resolverModulePath(),
     workload: options.workload,
+    inventory: options.inventory,
     // Native TensorFlow's share of the cores or GPU for each trial (a no-op for other backends).
     trialEnv: (share) => nativeBackendEnv({ ...share, verbose: process.argv.includes('--verbose') }),
   });

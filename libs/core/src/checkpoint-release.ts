@@ -17,41 +17,38 @@ export function releasedSteps(attrs: Record<string, unknown>): number[] {
  * continue from, so a long study's disk use follows the trials that may still be copied rather
  * than every trial times every interval. Each worker deletes the folders it has (they are on
  * its disk, or a shared one) and records the steps in the trial's attrs once, for every worker's
- * scheduler to see. A no-op without a trial limit: then any trial may yet be copied.
+ * scheduler to see. None without a trial limit: then any trial may yet be copied.
  */
 export function checkpointReleaser(o: {
   study: Study;
   artifactDirOf: (trialNumber: number) => string | undefined;
   maxTrials?: number;
   onError?: (e: Error) => void;
-}): () => Promise<void> {
-  const { study } = o;
+}): (() => Promise<void>) | undefined {
+  const { study, maxTrials } = o;
   const scheduler = study.scheduler;
-  const done = new Set<string>();
-  // What this worker recorded, per trial: the history it reads may not show its last write yet.
-  const recorded = new Map<number, Set<number>>();
+  if (maxTrials === undefined || !scheduler.releasableCheckpoints) return undefined;
+  const releasable = scheduler.releasableCheckpoints.bind(scheduler);
+  // The steps this worker deleted, per trial. Its history may not show its own last write yet,
+  // so what it records is the union of these and what the history shows.
+  const deleted = new Map<number, Set<number>>();
   let running: Promise<void> = Promise.resolve();
   const release = async (): Promise<void> => {
-    if (o.maxTrials === undefined || !scheduler.releasableCheckpoints) return;
     const trials = await study.trials();
-    const byNumber = new Map(trials.map((t) => [t.number, t]));
-    const newSteps = new Map<number, number[]>();
-    for (const { trialNumber, step } of scheduler.releasableCheckpoints(trials, o.maxTrials)) {
+    const touched = new Set<number>();
+    for (const { trialNumber, step } of releasable(trials, maxTrials)) {
       const root = o.artifactDirOf(trialNumber);
-      const key = `${trialNumber}/${step}`;
-      if (root === undefined || done.has(key)) continue;
-      done.add(key);
+      const mine = deleted.get(trialNumber) ?? new Set<number>();
+      if (root === undefined || mine.has(step)) continue;
       await rm(checkpointDirAt(root, step), { recursive: true, force: true });
-      const trial = byNumber.get(trialNumber);
-      if (trial && !releasedSteps(trial.attrs).includes(step) && !recorded.get(trialNumber)?.has(step)) newSteps.set(trialNumber, [...(newSteps.get(trialNumber) ?? []), step]);
+      deleted.set(trialNumber, mine.add(step));
+      touched.add(trialNumber);
     }
-    for (const [n, steps] of newSteps) {
-      const trial = byNumber.get(n)!;
-      const mine = recorded.get(n) ?? new Set<number>();
-      for (const s of steps) mine.add(s);
-      recorded.set(n, mine);
-      const all = [...new Set([...releasedSteps(trial.attrs), ...mine])].sort((a, b) => a - b);
-      await study.storage.updateTrialAttrs(trial.id, { [RELEASED_ATTR]: all });
+    for (const trial of trials) {
+      if (!touched.has(trial.number)) continue;
+      const stored = releasedSteps(trial.attrs);
+      const all = [...new Set([...stored, ...deleted.get(trial.number)!])].sort((a, b) => a - b);
+      if (all.length > stored.length) await study.storage.updateTrialAttrs(trial.id, { [RELEASED_ATTR]: all });
     }
   };
   // One pass at a time, so two finishing trials do not delete and record the same steps twice.

@@ -75,8 +75,8 @@ export function validateExecutorOptions(o: CreateExecutorOptions): void {
 /**
  * Builds the executor a search runs on: trial processes on GPUs when GPUs are selected (and
  * `kind` is `auto` or `gpu`), else worker threads, or a process per trial where the workload
- * needs one, or on the main thread where the workload may run there or `kind` is `inline`. Bad options and a missing or malformed resolver
- * module are UserErrors.
+ * needs one, or the main thread where the workload may run there or `kind` is `inline`. Bad
+ * options and a missing or malformed resolver module are UserErrors.
  */
 export async function createExecutor(options: CreateExecutorOptions): Promise<Executor> {
   validateExecutorOptions(options);

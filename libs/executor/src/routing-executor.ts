@@ -11,8 +11,7 @@ export interface RoutingExecutorOptions {
   capacity: number;
   /** Where a trial must run: this thread, a worker thread of this process, or a process of its own. */
   isolation(task: TrialTask): Isolation | Promise<Isolation>;
-  /** The executor for `main` trials; without it they go to the threads. */
-  main?(): Executor;
+  main(): Executor;
   threads(): Executor;
   processes(): Promise<Executor>;
 }
@@ -48,7 +47,7 @@ export class RoutingExecutor implements Executor {
       if (where === 'process') {
         this.processes ??= this.options.processes();
         target = await this.processes;
-      } else if (where === 'main' && this.options.main) {
+      } else if (where === 'main') {
         target = this.main ??= this.options.main();
       } else {
         target = this.threads ??= this.options.threads();

@@ -118,12 +118,12 @@ export async function runWorker(options: WorkerOptions, deps: WorkerDeps = {}): 
   // The executor starts before the session (bad GPU flags fail before anything is written), so
   // on a machine with GPUs the study's workload is read first: it decides whether trials take
   // the GPU processes (see createExecutor).
-  const mayUseGpus = !deps.createExecutor && options.gpus === undefined && (options.executor ?? 'auto') === 'auto' && (await import('@segtune/executor')).detectGpus().length > 0;
-  const workload = mayUseGpus ? ((await storedWorkload(options.storage, options.study)) ?? space?.spec.workload) : undefined;
+  const inventory = !deps.createExecutor && options.gpus === undefined && (options.executor ?? 'auto') === 'auto' ? (await import('@segtune/executor')).detectGpus() : undefined;
+  const workload = inventory?.length ? ((await storedWorkload(options.storage, options.study)) ?? space?.spec.workload) : undefined;
   const res = await openRunResources({
     executor: deps.createExecutor
       ? () => deps.createExecutor!({ workers, gpus: options.gpus, trialTimeoutMs, backend: options.backend })
-      : { kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs, ...(workload ? { workload: { spec: workload, backend: options.backend } } : {}) },
+      : { kind: options.executor, workers, gpus: options.gpus, trialsPerGpu: options.trialsPerGpu, heapLimitMb: options.heapLimitMb, trialTimeoutMs, inventory, ...(workload ? { workload: { spec: workload, backend: options.backend } } : {}) },
     storage: options.storage,
     mlflow: options.mlflow,
     perMachineSink: true,
