@@ -7,6 +7,9 @@
 //             CMA-ES against Optuna's TPESampler, GPSampler and CmaEsSampler, plus ablations
 //   noise     the suite's noise floor: each default of ours against itself with other seeds
 //             (how many rows chance alone puts above 1.5), ours only
+//   wide      TPE and CMA-ES (or --wide-samplers=…) against Optuna on the quick bbob grid with more runs a
+//             row (15 instances x 8 seeds by default, against the suite's 3 x 3), its noise floor
+//             at the same runs a row in the same invocation, and bootstrap intervals
 //   classic   the project's own functions (random, TPE, GP, NSGA-II, MOTPE)
 //   overhead  milliseconds per suggestion (TPE, GP, CMA-ES) at 100 to 5,000 trials
 //   cli       start-to-start time of trials 950-1,000 of a 1,000-trial TPE run on Hartmann6
@@ -32,7 +35,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const quick = process.argv.includes('--quick');
 const partsArg = process.argv.find((a) => a.startsWith('--parts='));
-const PARTS = partsArg ? partsArg.slice('--parts='.length).split(',') : ['suite', 'noise', 'classic', 'overhead', 'cli'];
+const PARTS = partsArg ? partsArg.slice('--parts='.length).split(',') : ['suite', 'noise', 'wide', 'classic', 'overhead', 'cli'];
 const partsDir = join(root, 'bench', 'results', 'samplers-parts');
 
 const SINGLE = ['branin', 'hartmann6', 'rosenbrock', 'levy', 'mixed'];
@@ -442,16 +445,17 @@ interface SuiteVariant {
 const listArg = (flag: string) => process.argv.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3).split(',').map(Number);
 
 /** The bbob grid the suite and noise parts run: functions, dimensions, instances, seeds and budgets. */
-function suiteGrid() {
+function suiteGrid(wide = false) {
   // --functions=1,2 and --dims=2 narrow the grid (a smoke test); the report says what ran.
   const FUNCTIONS = listArg('functions') ?? Array.from({ length: 24 }, (_, i) => i + 1);
-  const DIMS = listArg('dims') ?? (quick ? [2, 5] : [2, 5, 10]);
+  const DIMS = listArg('dims') ?? (quick || wide ? [2, 5] : [2, 5, 10]);
   // --instances=1,2,3 and --seeds=0,1,2 widen the quick grid's sample per (function, dimension)
   // without its 10-D rows and bigger budgets: with 2 runs a row, the worst single ratio is mostly
-  // seed noise.
-  const INSTANCES = listArg('instances') ?? (quick ? [1] : [1, 2, 3]);
-  const SUITE_SEEDS = listArg('seeds') ?? (quick ? [0, 1] : [0, 1, 2]);
-  const budget = (d: number) => (quick ? (d <= 2 ? 40 : 50) : Math.min(100, 20 * d));
+  // seed noise. The wide part has its own (--wide-instances, --wide-seeds): 15 x 8 = 120 runs a row
+  // (TPE's runs are cheap: about 4 min for both sides).
+  const INSTANCES = (wide ? listArg('wide-instances') ?? Array.from({ length: 15 }, (_, i) => i + 1) : undefined) ?? listArg('instances') ?? (quick ? [1] : [1, 2, 3]);
+  const SUITE_SEEDS = (wide ? listArg('wide-seeds') ?? [0, 1, 2, 3, 4, 5, 6, 7] : undefined) ?? listArg('seeds') ?? (quick ? [0, 1] : [0, 1, 2]);
+  const budget = (d: number) => (quick || wide ? (d <= 2 ? 40 : 50) : Math.min(100, 20 * d));
   const problems: Problem[] = [];
   for (const d of DIMS) for (const f of FUNCTIONS) for (const i of INSTANCES) problems.push([f, d, i]);
   return { FUNCTIONS, DIMS, INSTANCES, SUITE_SEEDS, budget, problems };
@@ -490,6 +494,11 @@ async function ourSuiteRuns(server: BbobServer, problems: readonly Problem[], va
 
 /** Median final regret over problems and seeds of one variant's runs (floored at REGRET_FLOOR). */
 function medianSuiteRegret(runs: ReadonlyMap<string, number[]>, fopt: ReadonlyMap<string, number>, problems: readonly Problem[], label: string, seeds: readonly number[]): number {
+  return median(suiteRegrets(runs, fopt, problems, label, seeds));
+}
+
+/** Final regrets (floored at REGRET_FLOOR) of one variant's runs over problems and seeds. */
+function suiteRegrets(runs: ReadonlyMap<string, number[]>, fopt: ReadonlyMap<string, number>, problems: readonly Problem[], label: string, seeds: readonly number[]): number[] {
   const xs: number[] = [];
   for (const q of problems)
     for (const seed of seeds) {
@@ -498,7 +507,19 @@ function medianSuiteRegret(runs: ReadonlyMap<string, number[]>, fopt: ReadonlyMa
       const r = Math.max(REGRET_FLOOR, Math.min(...values) - fopt.get(problemKey(q))!);
       if (Number.isFinite(r)) xs.push(r);
     }
-  return median(xs);
+  return xs;
+}
+
+/**
+ * 90% bootstrap interval of the geometric mean over rows of median-regret ratios: each row's runs
+ * on each side resampled with replacement, the ratios and their geometric mean recomputed.
+ */
+function bootstrapGeoMean(rows: readonly { a: readonly number[]; b: readonly number[] }[], resamples = 400, seed = 1): [number, number] {
+  const rng = new Rng(seed);
+  const draw = (xs: readonly number[]) => median(Array.from(xs, () => xs[Math.floor(rng.random() * xs.length)]));
+  const geos: number[] = [];
+  for (let k = 0; k < resamples; k++) geos.push(10 ** (rows.reduce((acc, r) => acc + Math.log10(draw(r.a) / draw(r.b)), 0) / rows.length));
+  return [quantile(geos, 0.05), quantile(geos, 0.95)];
 }
 
 async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'peers'>> {
@@ -593,6 +614,79 @@ async function suite(python: string): Promise<Omit<Part, 'command' | 'date' | 'p
   return { tables: [summaryTable, ablations, perFunction], notes };
 }
 
+/**
+ * The suite's TPE row measured with more runs a row, and chance measured at the same size in the
+ * same invocation: ours with seeds S against Optuna with seeds S, and ours with seeds S+100
+ * against ours with seeds S. At the suite's 9 runs a row chance alone puts 9-11 of 48 rows above
+ * 1.5, as many as the suite finds against Optuna, so "no function worse than 1.5x" cannot be
+ * read there; at 20 a row the noise floor is lower and the two counts can be told apart.
+ */
+async function wide(python: string): Promise<Omit<Part, 'command' | 'date' | 'peers'>> {
+  const started = Date.now();
+  const { FUNCTIONS, DIMS, INSTANCES, SUITE_SEEDS, budget, problems } = suiteGrid(true);
+  const OTHER = SUITE_SEEDS.map((x) => x + 100);
+  const kinds = (process.argv.find((a) => a.startsWith('--wide-samplers='))?.slice('--wide-samplers='.length).split(',') ?? ['tpe', 'cmaes']) as SuiteVariant['peer'][];
+  const variants: SuiteVariant[] = kinds.map((k) => ({ label: k, spec: { kind: k }, peer: k }));
+  const jobs: { id: string; p: Problem; sampler: string; trials: number; seed: number }[] = [];
+  for (const p of problems) for (const seed of SUITE_SEEDS) for (const k of kinds) jobs.push({ id: `${problemKey(p)}/${k}/${seed}`, p, sampler: k, trials: budget(p[1]), seed });
+  console.error(`wide: ${problems.length} problems × ${SUITE_SEEDS.length} seeds (${INSTANCES.length * SUITE_SEEDS.length} runs a row); optuna: ${jobs.length} runs; ours: ${2 * jobs.length} runs alongside`);
+  const peerDone = Promise.all([0, 1].map((k) => runPeer(python, jobs.filter((_, j) => j % 2 === k), [join(here, 'peers/bbob_peer.py'), 'optuna']))).then((ms) => new Map(ms.flatMap((m) => [...m])));
+  const server = new BbobServer(python);
+  const fopt = new Map<string, number>();
+  for (const p of problems) fopt.set(problemKey(p), (await server.info(p)).fopt);
+  const mine = await ourSuiteRuns(server, problems, variants, [...SUITE_SEEDS, ...OTHER], budget);
+  server.close();
+  const theirs = new Map<string, number[]>();
+  for (const [id, r] of await peerDone) if (r.values) theirs.set(id, r.values as unknown as number[]);
+  const rowsTable: Table = {
+    title: `bbob wide sample: median final regret over ${INSTANCES.length} instances × ${SUITE_SEEDS.length} seeds (${INSTANCES.length * SUITE_SEEDS.length} runs a row); budget ${DIMS.map((d) => `${budget(d)} trials in ${d}-D`).join(', ')}; ratio = ours / Optuna's; noise = ours with seeds ${OTHER.join(', ')} / ours with seeds ${SUITE_SEEDS.join(', ')}`,
+    columns: ['function', 'dim', ...kinds.flatMap((k) => [k, `Optuna ${k}`, 'ratio', 'noise ratio'])],
+    rows: [],
+  };
+  const per = new Map(kinds.map((k) => [k, { vs: [] as { r: number; at: string }[], self: [] as { r: number; at: string }[], vsRuns: [] as { a: number[]; b: number[] }[], selfRuns: [] as { a: number[]; b: number[] }[] }]));
+  for (const d of DIMS)
+    for (const f of FUNCTIONS) {
+      const ps = problems.filter((p) => p[0] === f && p[1] === d);
+      const at = `f${f} ${d}-D`;
+      const row: (string | number)[] = [`f${f}`, d];
+      for (const k of kinds) {
+        const [ours, peer, other] = [suiteRegrets(mine, fopt, ps, k, SUITE_SEEDS), suiteRegrets(theirs, fopt, ps, k, SUITE_SEEDS), suiteRegrets(mine, fopt, ps, k, OTHER)];
+        const [o, t] = [median(ours), median(peer)];
+        const self = median(other) / o;
+        const acc = per.get(k)!;
+        if (Number.isFinite(o / t)) {
+          acc.vs.push({ r: o / t, at });
+          acc.vsRuns.push({ a: ours, b: peer });
+        }
+        if (Number.isFinite(self)) {
+          acc.self.push({ r: self, at });
+          acc.selfRuns.push({ a: other, b: ours });
+        }
+        row.push(o.toExponential(1), t.toExponential(1), (o / t).toFixed(2), self.toFixed(2));
+      }
+      rowsTable.rows.push(row);
+    }
+  const summary: Table = {
+    title: `bbob wide sample summary (${INSTANCES.length * SUITE_SEEDS.length} runs a row): ours against Optuna's default, and ours against itself with other seeds (chance alone)`,
+    columns: ['comparison', 'geometric mean', '90% bootstrap interval', 'worst (where)', 'ratios above 1.5', 'ratios below 1/1.5', 'rows'],
+    rows: [],
+  };
+  const notes: string[] = [];
+  const goals: Record<string, number> = { tpe: 0.8, gp: 0.9, cmaes: 1.0 };
+  const interval = ([lo, hi]: [number, number]) => `${lo.toFixed(3)}-${hi.toFixed(3)}`;
+  for (const k of kinds) {
+    const acc = per.get(k)!;
+    const [vs, self] = [ratioSummary(acc.vs), ratioSummary(acc.self)];
+    const [vsCi, selfCi] = [bootstrapGeoMean(acc.vsRuns), bootstrapGeoMean(acc.selfRuns)];
+    summary.rows.push([`${k} vs Optuna`, vs.geo.toFixed(3), interval(vsCi), `${vs.worst.r.toFixed(2)} (${vs.worst.at})`, vs.over15, vs.under15, vs.n]);
+    summary.rows.push([`${k} vs itself (noise)`, self.geo.toFixed(3), interval(selfCi), `${self.worst.r.toFixed(2)} (${self.worst.at})`, self.over15, self.under15, self.n]);
+    const verdict = vsCi[1] <= goals[k] ? 'met' : vsCi[0] > goals[k] ? 'missed' : vs.geo <= goals[k] ? 'met on the estimate, not outside its interval' : 'missed on the estimate, not outside its interval';
+    notes.push(`${k} vs Optuna at ${INSTANCES.length * SUITE_SEEDS.length} runs a row: geometric mean ${vs.geo.toFixed(3)}, 90% bootstrap interval ${interval(vsCi)} (goal ≤ ${goals[k]}: ${verdict}); ${vs.over15} of ${vs.n} rows above 1.5 against ${self.over15} by chance alone (worst ${vs.worst.r.toFixed(2)} at ${vs.worst.at}).`);
+  }
+  notes.push(`Wide grid: bbob ${FUNCTIONS.length === 24 ? 'f1-f24' : FUNCTIONS.map((f) => `f${f}`).join(', ')} in ${DIMS.join(', ')}-D, instances ${INSTANCES.join(', ')}, seeds ${SUITE_SEEDS.join(', ')} (noise: ${OTHER.join(', ')}), quick budgets; same samplers and evaluation as the suite part. Wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`);
+  return { tables: [summary, rowsTable], notes };
+}
+
 async function main() {
   // The cli part times segtune alone: it runs without the peers' Python environment.
   const needsPeers = PARTS.some((p) => p !== 'cli');
@@ -603,7 +697,7 @@ async function main() {
     peers = { optuna: optunaV, torch: torchV, 'coco-experiment': cocoV, cmaes: cmaV };
   }
   mkdirSync(partsDir, { recursive: true });
-  const runners: Record<string, (python: string) => Promise<Omit<Part, 'command' | 'date' | 'peers'>>> = { suite, noise, classic, overhead, cli };
+  const runners: Record<string, (python: string) => Promise<Omit<Part, 'command' | 'date' | 'peers'>>> = { suite, noise, wide, classic, overhead, cli };
   for (const name of PARTS) {
     if (!runners[name]) throw new Error(`--parts: unknown part "${name}"; allowed: ${Object.keys(runners).join(', ')}`);
     console.error(`part ${name}`);
@@ -614,7 +708,7 @@ async function main() {
   // The report: every part present, in a fixed order, each with the command and date it ran.
   const tables: Table[] = [];
   const notes: string[] = [];
-  for (const name of ['suite', 'noise', 'overhead', 'cli', 'classic']) {
+  for (const name of ['suite', 'noise', 'wide', 'overhead', 'cli', 'classic']) {
     const file = join(partsDir, `${name}.json`);
     if (!existsSync(file)) {
       notes.push(`Part "${name}" not run for this report.`);
